@@ -1,0 +1,46 @@
+# Two commands on a fresh Debian machine: `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+DEMO_MONTH ?= 2026-10
+DEMO_AGENTS ?= 120
+DEMO_DATA := demo/data
+DEMO_OUT := demo/out
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: setup system-deps demo demo-data test dev bench lock clean
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+# The lock pins every Python package, so a fresh machine gets exactly what was tested.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "ccpulse needs Python 3.11, found " + sys.version)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+lock:
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+demo-data: setup
+	$(BIN)/ccpulse generate --agents $(DEMO_AGENTS) --month $(DEMO_MONTH) --months-back 11 --out $(DEMO_DATA) --bad-rows
+
+demo: demo-data
+	$(BIN)/ccpulse run --month $(DEMO_MONTH) --data $(DEMO_DATA) --out $(DEMO_OUT)
+
+test: setup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+dev: demo-data
+	CCPULSE_DATA_DIR=$(CURDIR)/$(DEMO_DATA) CCPULSE_OUT_DIR=$(CURDIR)/$(DEMO_OUT) \
+		$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) .dagster_home demo .pytest_cache .hypothesis

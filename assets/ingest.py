@@ -1,0 +1,56 @@
+"""Group `ingest`: one asset per source, reading the month's file (or query) into contract types."""
+
+import polars as pl
+from dagster import AssetExecutionContext, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
+
+from assets.partitions import monthly_partitions, partition_month
+from assets.resources import CcpulseSettings
+from core.errors import StructuralError
+from core.output import markdown_preview
+from ingest.load import load_source
+from schemas.sources import SOURCES, SourceSpec
+
+OWNERS = ["team:ccpulse-ops"]
+
+
+def raw_key(source: str) -> str:
+    return f"raw_{source}"
+
+
+def build_raw_asset(spec: SourceSpec) -> AssetsDefinition:
+    @asset(
+        name=raw_key(spec.name),
+        group_name="ingest",
+        partitions_def=monthly_partitions,
+        owners=OWNERS,
+        kinds={"polars", "csv", "parquet", "xlsx"},
+        description=(
+            f"{spec.description} Read from `<data>/<YYYY-MM>/{spec.name}.{{csv,parquet,xlsx}}` "
+            f"(encoding detected, vendor columns mapped) and cast to the contract's types (SPEC §2)."
+            + ("" if spec.required else " Optional: an empty table when the file is absent.")
+        ),
+    )
+    def _raw(context: AssetExecutionContext, settings: CcpulseSettings):
+        month = partition_month(context.partition_key)
+        reader = settings.reader()
+        try:
+            frame = load_source(reader, spec.name, month, settings.mapping(), settings.policy().timezone)
+        except StructuralError as error:
+            raise Failure(
+                description=str(error),
+                metadata={"origin": error.origin, "columns": ", ".join(error.columns) or "(file)"},
+                allow_retries=False,
+            ) from error
+        return MaterializeResult(
+            value=frame,
+            metadata={
+                "dagster/row_count": frame.height,
+                "source": reader.describe(),
+                "preview": MetadataValue.md(markdown_preview(frame.drop(pl.selectors.starts_with("source_")))),
+            },
+        )
+
+    return _raw
+
+
+raw_assets = [build_raw_asset(spec) for spec in SOURCES.values()]

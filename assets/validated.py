@@ -1,0 +1,186 @@
+"""Group `validated`: each source's good rows; bad rows quarantined with reasons (SPEC §2, §9).
+
+Each validated asset carries two checks: `no_quarantined_rows` (a warning naming the
+reasons) and `rows_conserved` (rows in = rows used + rows quarantined). The
+`data_quality` asset writes `data_quality.csv` and the quarantine files.
+"""
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from assets.ingest import OWNERS, raw_key
+from assets.partitions import monthly_partitions, partition_month
+from assets.resources import CcpulseSettings
+from core.months import Month
+from core.output import markdown_preview, write_output_csv
+from schemas.sources import AGENT_ACTIVITY_SOURCES, SOURCES
+from schemas.validate import MonthContext, ValidationOutcome, active_agents, validate_source
+
+# What each source is checked against: the validated source it refers to.
+UPSTREAM = {"teams": None, "agents": "teams", "qa_deductions": "qa_evaluations"} | {
+    source: "agents" for source in AGENT_ACTIVITY_SOURCES
+}
+
+
+def valid_key(source: str) -> str:
+    return f"valid_{source}"
+
+
+def month_context(month: Month, upstream_source: str | None, upstream: ValidationOutcome | None) -> MonthContext:
+    if upstream_source == "teams":
+        return MonthContext(month, team_ids=frozenset(upstream.valid["team_id"]))
+    if upstream_source == "agents":
+        roster = upstream.valid
+        return MonthContext(
+            month,
+            agent_ids=frozenset(roster["agent_id"]),
+            active_agent_ids=frozenset(active_agents(roster, month)["agent_id"]),
+        )
+    if upstream_source == "qa_evaluations":
+        valid = frozenset(upstream.valid["evaluation_id"])
+        return MonthContext(
+            month,
+            evaluation_ids=valid,
+            quarantined_evaluation_ids=frozenset(upstream.quarantine["evaluation_id"].drop_nulls()) - valid,
+        )
+    return MonthContext(month)
+
+
+def _reasons_table(outcome: ValidationOutcome) -> str:
+    rows = pl.DataFrame(
+        {"reason": list(outcome.reason_counts), "rows": list(outcome.reason_counts.values())},
+        schema={"reason": pl.String, "rows": pl.Int64},
+    ).sort("rows", descending=True)
+    return markdown_preview(rows, rows=50)
+
+
+def _checks(source: str, raw: pl.DataFrame, outcome: ValidationOutcome) -> list[AssetCheckResult]:
+    key = valid_key(source)
+    return [
+        AssetCheckResult(
+            asset_key=key,
+            check_name="no_quarantined_rows",
+            passed=outcome.quarantine.height == 0,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "rows_quarantined": outcome.quarantine.height,
+                "reasons": MetadataValue.md(_reasons_table(outcome)),
+                "examples": MetadataValue.md(markdown_preview(outcome.quarantine, rows=5)),
+            },
+        ),
+        AssetCheckResult(
+            asset_key=key,
+            check_name="rows_conserved",
+            passed=raw.height == outcome.valid.height + outcome.quarantine.height,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_read": raw.height,
+                "rows_used": outcome.valid.height,
+                "rows_quarantined": outcome.quarantine.height,
+            },
+        ),
+    ]
+
+
+def _validate(context: AssetExecutionContext, source: str, raw: pl.DataFrame, upstream: ValidationOutcome | None):
+    month = partition_month(context.partition_key)
+    checks = month_context(month, UPSTREAM[source], upstream)
+    outcome = validate_source(source, raw, checks, origin=f"{source} of {month}")
+    return MaterializeResult(
+        value=outcome,
+        metadata={
+            "dagster/row_count": outcome.valid.height,
+            "rows_read": outcome.rows_read,
+            "rows_quarantined": outcome.quarantine.height,
+            "failed_checks": outcome.failed_checks or "none",
+        },
+        check_results=_checks(source, raw, outcome),
+    )
+
+
+def build_valid_asset(source: str) -> AssetsDefinition:
+    spec, upstream = SOURCES[source], UPSTREAM[source]
+    common = dict(
+        name=valid_key(source),
+        group_name="validated",
+        partitions_def=monthly_partitions,
+        owners=OWNERS,
+        kinds={"polars", "pandera"},
+        check_specs=[
+            AssetCheckSpec("no_quarantined_rows", asset=valid_key(source), description="Every row passed the contract."),
+            AssetCheckSpec(
+                "rows_conserved", asset=valid_key(source), description="Rows in = rows used + rows quarantined."
+            ),
+        ],
+        description=(
+            f"{spec.description} Rows that pass the pandera model `{spec.model.__name__}` and the month's checks"
+            + (f" against `{valid_key(upstream)}`" if upstream else "")
+            + "; the others are quarantined with their reasons."
+        ),
+    )
+    if upstream is None:
+
+        @asset(ins={"raw": AssetIn(raw_key(source))}, **common)
+        def _valid(context: AssetExecutionContext, raw: pl.DataFrame):
+            return _validate(context, source, raw, None)
+
+    else:
+
+        @asset(ins={"raw": AssetIn(raw_key(source)), "upstream": AssetIn(valid_key(upstream))}, **common)
+        def _valid(context: AssetExecutionContext, raw: pl.DataFrame, upstream: ValidationOutcome):
+            return _validate(context, source, raw, upstream)
+
+    return _valid
+
+
+valid_assets = [build_valid_asset(source) for source in SOURCES]
+
+
+def data_quality_table(outcomes: list[ValidationOutcome]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "source": [o.source for o in outcomes],
+            "rows_read": [o.rows_read for o in outcomes],
+            "rows_used": [o.valid.height for o in outcomes],
+            "rows_quarantined": [o.quarantine.height for o in outcomes],
+            "failed_checks": [o.failed_checks for o in outcomes],
+        }
+    )
+
+
+@asset(
+    ins={valid_key(source): AssetIn(valid_key(source)) for source in SOURCES},
+    group_name="validated",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars", "csv"},
+    description="`data_quality.csv` (rows read, used and quarantined per source, with the failed checks) and "
+    "`data_quality/quarantine_<source>.csv` (each bad row, where it was and why), SPEC §9.",
+)
+def data_quality(context: AssetExecutionContext, settings: CcpulseSettings, **validated: ValidationOutcome):
+    month = partition_month(context.partition_key)
+    folder = settings.month_dir(month)
+    outcomes = [validated[valid_key(source)] for source in SOURCES]
+    for outcome in outcomes:
+        write_output_csv(outcome.quarantine, folder / "data_quality" / f"quarantine_{outcome.source}.csv")
+    table = data_quality_table(outcomes)
+    path = write_output_csv(table, folder / "data_quality.csv")
+    return MaterializeResult(
+        value=table,
+        metadata={
+            "dagster/row_count": table.height,
+            "path": MetadataValue.path(str(path)),
+            "rows_quarantined": int(table["rows_quarantined"].sum()),
+            "summary": MetadataValue.md(markdown_preview(table)),
+        },
+    )

@@ -1,0 +1,94 @@
+"""The policy file (SPEC §3): every threshold and weight, validated at load time."""
+
+from __future__ import annotations
+
+import math
+import zoneinfo
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from core.errors import PolicyError
+
+
+class Weights(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quality: float = Field(0.4, ge=0, le=1)
+    satisfaction: float = Field(0.3, ge=0, le=1)
+    attendance: float = Field(0.2, ge=0, le=1)
+    conduct: float = Field(0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "Weights":
+        total = self.quality + self.satisfaction + self.attendance + self.conduct
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ValueError(f"weights must sum to 1, they sum to {total:g}")
+        return self
+
+
+class Policy(BaseModel):
+    """Defaults are SPEC §3's; a policy file overrides any of them and nothing else."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = "Asia/Shanghai"
+    late_grace_minutes: float = Field(0, ge=0)
+    serious_late_minutes: float = Field(20, gt=0)
+    min_qa_evals: int = Field(3, ge=0)
+    min_csat_responses: int = Field(10, ge=0)
+    min_tenure_days: int = Field(30, ge=0)
+    csat_prior_weight: float = Field(20, ge=0)
+    late_penalty: float = Field(0.5, ge=0)
+    complaint_penalty: float = Field(0.25, ge=0)
+    weights: Weights = Weights()
+    csat_target: float = Field(0.96, ge=0, le=1)
+    qa_target: float = Field(90, ge=0, le=100)
+    timely_days: int = Field(7, ge=0)
+    severe_penalty_red_per_100: float = Field(5.0, ge=0)
+    lucky_draw_winners: int = Field(3, ge=0)
+    lucky_draw_salt: str = "ccpulse"
+    language: Literal["en", "zh-CN"] = "en"
+    center_report_recipients: list[str] = []
+    ops_alert_recipients: list[str] = []
+    schedule_day: int = Field(3, ge=1, le=28)
+    volume_band: float = Field(0.4, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    def as_yaml(self) -> str:
+        """The policy in force, every key spelled out (recorded with each run)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def load_policy(path: str | Path | None) -> Policy:
+    """Read a policy file; `None` or an empty path gives the SPEC defaults."""
+    if not path:
+        return Policy()
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise PolicyError(f"policy file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{path}: expected a mapping of policy keys, got {type(raw).__name__}")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"]) or "(policy)"
+            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"  {key}: {message}")
+        raise PolicyError(f"{path}: invalid policy\n" + "\n".join(problems)) from exc

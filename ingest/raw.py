@@ -1,0 +1,25 @@
+"""What every reader (files, SQL) hands to parsing: one source's rows as read, and where from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class RawTable:
+    source: str
+    origin: str  # a file path, or "sql:<source>" — named in every error
+    frame: pl.DataFrame
+    first_data_line: int = 2  # line (1-based) of the first data row: 2 below a header, 1 for Parquet/SQL
+    unit: str = "line"  # what a person looks for in `origin`: "line" in a CSV/XLSX, "row" elsewhere
+
+    def locate(self, position: int) -> str:
+        """Where the 0-based data row `position` is, in the terms of the origin."""
+        return f"{self.unit} {position + self.first_data_line}"
+
+    def line_numbers(self) -> pl.Series:
+        return pl.int_range(self.first_data_line, self.first_data_line + self.frame.height, eager=True).alias(
+            f"source_{self.unit}"
+        )

@@ -1,0 +1,153 @@
+"""`ccpulse`: generate synthetic inputs, and run a month through the Dagster definitions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from core.months import Month
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DAGSTER_YAML = """# Written by ccpulse for a local instance; see docs/ for a PostgreSQL-backed one.
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to the project's git-ignored `.dagster_home/`."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    return home
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from synthetic.generator import GenerateOptions, generate
+
+    started = time.perf_counter()
+    options = GenerateOptions(
+        agents=args.agents,
+        month=args.month,
+        out=Path(args.out),
+        months_back=args.months_back,
+        seed=args.seed,
+        team_size=args.team_size,
+        fmt=args.format,
+        encoding=args.encoding,
+        bad_rows=args.bad_rows,
+    )
+    folders = generate(options)
+    print(f"wrote {len(folders)} month(s) of {args.agents} agents to {args.out} "
+          f"({folders[0].name} .. {folders[-1].name}) in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _failure_messages(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.step_failure_data
+        user = data.user_failure_data
+        text = user.description if user and user.description else (data.error.message if data.error else "failed")
+        messages.append(f"[{event.step_key}] {text.strip()}")
+    return messages
+
+
+def run_month(month: Month, data: str, out: str, policy: str | None = None, column_mapping: str | None = None,
+              source: str = "files") -> tuple[bool, list[str]]:
+    """Materialize one month's partition with the same Definitions the UI loads."""
+    ensure_dagster_home()
+    os.environ["CCPULSE_DATA_DIR"] = str(Path(data).resolve())
+    os.environ["CCPULSE_OUT_DIR"] = str(Path(out).resolve())
+    os.environ["CCPULSE_POLICY"] = str(Path(policy).resolve()) if policy else ""
+    os.environ["CCPULSE_COLUMN_MAPPING"] = str(Path(column_mapping).resolve()) if column_mapping else ""
+    os.environ["CCPULSE_SOURCE"] = source
+
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import MONTHLY_JOB, defs
+
+    job = defs.resolve_job_def(MONTHLY_JOB)
+    keys = job.partitions_def.get_partition_keys()
+    if str(month) not in keys:
+        return False, [f"month {month} is not a partition: months run from {keys[0]} to {keys[-1]} "
+                       "(a month runs once it has ended; set CCPULSE_FIRST_MONTH for earlier months)"]
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            partition_key=str(month),
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    return result.success, _failure_messages(result)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from core.errors import PolicyError
+
+    try:
+        ok, messages = run_month(args.month, args.data, args.out, args.policy, args.column_mapping, args.source)
+    except PolicyError as error:
+        print(f"ccpulse: {error}", file=sys.stderr)
+        return 2
+    if not ok:
+        print(f"ccpulse: month {args.month} failed", file=sys.stderr)
+        for message in messages:
+            print(message, file=sys.stderr)
+        return 1
+    folder = Path(args.out).resolve() / str(args.month)
+    print(f"month {args.month} done: outputs in {folder}")
+    quality = folder / "data_quality.csv"
+    if quality.exists():
+        print(quality.read_text(encoding="utf-8-sig"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccpulse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="write realistic synthetic inputs for a month and the months before it")
+    gen.add_argument("--agents", type=int, default=200, help="agents in the center (default 200)")
+    gen.add_argument("--month", type=_month, default=Month.parse("2026-10"), help="the last month, YYYY-MM")
+    gen.add_argument("--months-back", type=int, default=2, help="months before --month to write too (default 2)")
+    gen.add_argument("--out", default="data", help="folder that gets one <YYYY-MM>/ folder per month")
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--team-size", type=int, default=20, help="agents per team, about (default 20)")
+    gen.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv")
+    gen.add_argument("--encoding", choices=["utf-8", "utf-8-sig", "gbk"], default="utf-8", help="for CSV")
+    gen.add_argument("--bad-rows", action="store_true", help="add a small share of bad rows of every kind")
+    gen.set_defaults(func=cmd_generate)
+
+    run = commands.add_parser("run", help="materialize one month's partition")
+    run.add_argument("--month", type=_month, required=True, help="YYYY-MM")
+    run.add_argument("--data", required=True, help="folder holding <YYYY-MM>/<source>.{csv,parquet,xlsx}")
+    run.add_argument("--out", required=True, help="folder that gets <YYYY-MM>/ with every output")
+    run.add_argument("--policy", help="policy YAML (SPEC §3); defaults apply where it is silent")
+    run.add_argument("--column-mapping", help="YAML mapping vendor column names and values to the contract's")
+    run.add_argument("--source", choices=["files"], default="files")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The data contract (SPEC §2): pandera models per source, and the checks that quarantine rows."""

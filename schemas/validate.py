@@ -1,0 +1,184 @@
+"""Row-level validation: keep the good rows, quarantine the others with every reason (SPEC §2, §9).
+
+One lazy pandera pass per source finds every problem of every row. Checks that depend on the
+month or on other sources (month window, known and active agents, known teams and QA
+evaluations) are added to the source's model here.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandera.polars as pa
+import polars as pl
+
+from core.errors import Problem, StructuralError
+from core.months import Month
+from schemas.sources import AGENT_ACTIVITY_SOURCES, SOURCES
+
+ROW = "__row"
+
+
+@dataclass(frozen=True)
+class MonthContext:
+    """What a source's rows are checked against, besides their own model."""
+
+    month: Month
+    team_ids: frozenset[str] = frozenset()
+    agent_ids: frozenset[str] = frozenset()
+    active_agent_ids: frozenset[str] = frozenset()
+    evaluation_ids: frozenset[str] = frozenset()  # valid QA evaluations of the month
+    quarantined_evaluation_ids: frozenset[str] = frozenset()
+
+
+@dataclass
+class ValidationOutcome:
+    source: str
+    valid: pl.DataFrame
+    quarantine: pl.DataFrame  # source position columns, `reasons`, then the row as read
+    reason_counts: Counter = field(default_factory=Counter)  # reason → rows failing it
+
+    @property
+    def rows_read(self) -> int:
+        return self.valid.height + self.quarantine.height
+
+    @property
+    def failed_checks(self) -> str:
+        """`reason (rows); …`, most frequent first — the data_quality.csv column."""
+        return "; ".join(f"{reason} ({count})" for reason, count in self.reason_counts.most_common())
+
+
+def active_agents(agents: pl.DataFrame, month: Month) -> pl.DataFrame:
+    """SPEC §4: hired by the month's last day and not gone before its first day."""
+    return agents.filter(
+        (pl.col("hire_date") <= month.last_day)
+        & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= month.first_day))
+    )
+
+
+def _column_check(predicate, error: str) -> pa.Check:
+    return pa.Check(lambda data: data.lazyframe.select(predicate(pl.col(data.key))), error=error)
+
+
+def _month_check(column: str, dtype: pl.DataType, month: Month) -> pa.Check:
+    if dtype == pl.Date:
+        return _column_check(lambda c: c.is_between(month.first_day, month.last_day), f"{column} outside {month}")
+    return _column_check(lambda c: c.is_between(month.start, month.end, closed="left"), f"{column} outside {month}")
+
+
+def _agent_checks(context: MonthContext) -> list[pa.Check]:
+    known, active = list(context.agent_ids), list(context.active_agent_ids)
+    return [
+        _column_check(lambda c: c.is_in(known), "unknown agent_id"),
+        # Unknown ids fail the check above only, not this one too.
+        _column_check(lambda c: ~c.is_in(known) | c.is_in(active), f"agent not active in {context.month}"),
+    ]
+
+
+def _complaint_in_month(month: Month) -> pa.Check:
+    """Complaints received in M, plus earlier complaints closed in M (SPEC §2)."""
+
+    def check(data):
+        received, closed = pl.col("received_at"), pl.col("closed_at")
+        in_month = received.is_between(month.start, month.end, closed="left")
+        closed_in_month = (received < month.start) & closed.is_between(month.start, month.end, closed="left")
+        return data.lazyframe.select(in_month | closed_in_month.fill_null(False))
+
+    return pa.Check(check, error=f"received_at outside {month} and not closed in it")
+
+
+def schema_for(source: str, context: MonthContext) -> pa.DataFrameSchema:
+    """The source's model plus the month's context checks."""
+    spec = SOURCES[source]
+    schema = spec.model.to_schema()
+    columns = spec.columns
+
+    def add(column: str, checks: list[pa.Check]) -> None:
+        nonlocal schema
+        schema = schema.update_column(column, checks=list(schema.columns[column].checks) + checks)
+
+    if source in AGENT_ACTIVITY_SOURCES:
+        add("agent_id", _agent_checks(context))
+    if source == "agents":
+        team_ids = list(context.team_ids)
+        add("team_id", [_column_check(lambda c: c.is_in(team_ids), "unknown team_id")])
+    if source == "qa_deductions":
+        valid, quarantined = list(context.evaluation_ids), list(context.quarantined_evaluation_ids)
+        add(
+            "evaluation_id",
+            [
+                _column_check(lambda c: c.is_in(valid) | c.is_in(quarantined), "unknown evaluation_id"),
+                _column_check(lambda c: ~c.is_in(quarantined), "its evaluation is quarantined"),
+            ],
+        )
+    if source == "complaints":
+        schema = copy.copy(schema)
+        schema.checks = list(schema.checks) + [_complaint_in_month(context.month)]
+    elif spec.month_column:
+        add(spec.month_column, [_month_check(spec.month_column, columns[spec.month_column], context.month)])
+    return schema
+
+
+_BUILTIN_REASONS = [
+    (re.compile(r"^field_uniqueness$"), "duplicate {column}"),
+    (re.compile(r"^not_nullable$"), "missing {column}"),
+    (re.compile(r"^isin\((.*)\)$"), "{column} not one of {args}"),
+    (re.compile(r"^in_range\((.*)\)$"), "{column} outside {args}"),
+    (re.compile(r"^greater_than\((.*)\)$"), "{column} not above {args}"),
+    (re.compile(r"^greater_than_or_equal_to\((.*)\)$"), "{column} below {args}"),
+]
+
+
+def _reason(check: str, column: str | None) -> str:
+    for pattern, template in _BUILTIN_REASONS:
+        match = pattern.match(check)
+        if match:
+            args = match.group(1) if match.groups() else ""
+            args = re.sub(r"[\[\]' ]", "", args).replace(",", "/") if check.startswith("isin") else args
+            args = args.replace(", ", "..") if check.startswith("in_range") else args
+            return template.format(column=column, args=args)
+    return check  # our own checks carry their reason as their error text
+
+
+def validate_source(source: str, frame: pl.DataFrame, context: MonthContext, origin: str) -> ValidationOutcome:
+    """Split a parsed source into valid rows and quarantined rows with their reasons.
+
+    `frame` holds the canonical columns (typed) and may hold position columns (`source_*`),
+    which are kept in the quarantine only.
+    """
+    position_columns = [name for name in frame.columns if name.startswith("source_")]
+    data = frame.drop(position_columns)
+    schema = schema_for(source, context)
+    try:
+        schema.validate(data, lazy=True)
+        failures = pl.DataFrame(schema={"index": pl.Int64, "reason": pl.String})
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        structural = cases.filter(pl.col("index").is_null())
+        if structural.height:
+            problems = [
+                Problem(f"{row['check']} (found {row['failure_case']})", row["column"])
+                for row in structural.iter_rows(named=True)
+            ]
+            raise StructuralError(origin, problems) from errors
+        failures = cases.select(
+            pl.col("index").cast(pl.Int64),
+            pl.struct("check", "column")
+            .map_elements(lambda row: _reason(row["check"], row["column"]), return_dtype=pl.String)
+            .alias("reason"),
+        ).unique()
+
+    reasons = (
+        failures.sort("index", "reason")
+        .group_by("index", maintain_order=True)
+        .agg(pl.col("reason").str.join("; ").alias("reasons"))
+    )
+    numbered = frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+    bad = numbered.join(reasons, left_on=ROW, right_on="index", how="inner").sort(ROW)
+    valid = numbered.join(reasons, left_on=ROW, right_on="index", how="anti").drop([ROW] + position_columns)
+    quarantine = bad.select(position_columns + ["reasons"] + data.columns)
+    return ValidationOutcome(source, valid, quarantine, Counter(dict(failures["reason"].value_counts().iter_rows())))

@@ -1,0 +1,1 @@
+"""Realistic synthetic inputs for demos, tests and benchmarks (`ccpulse generate`)."""
