@@ -137,7 +137,8 @@ class Discipline(pa.DataFrameModel):
         fits = ((kind == "penalty") & category.is_in(PENALTY_CATEGORIES)) | (
             (kind == "reward") & category.is_in(REWARD_CATEGORIES)
         )
-        return data.lazyframe.select(fits | kind.is_null() | category.is_null())
+        # An unknown kind is reported by the kind check alone.
+        return data.lazyframe.select(fits | ~kind.is_in(DISCIPLINE_KINDS) | kind.is_null() | category.is_null())
 
 
 @dataclass(frozen=True)
