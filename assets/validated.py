@@ -21,39 +21,12 @@ from dagster import (
 from assets.ingest import OWNERS, raw_key
 from assets.partitions import monthly_partitions, partition_month
 from assets.resources import CcpulseSettings
-from core.months import Month
 from core.output import markdown_preview, write_output_csv
-from schemas.sources import AGENT_ACTIVITY_SOURCES, SOURCES
-from schemas.validate import MonthContext, ValidationOutcome, active_agents, validate_source
-
-# What each source is checked against: the validated source it refers to.
-UPSTREAM = {"teams": None, "agents": "teams", "qa_deductions": "qa_evaluations"} | {
-    source: "agents" for source in AGENT_ACTIVITY_SOURCES
-}
-
+from schemas.sources import SOURCES
+from schemas.validate import UPSTREAM, ValidationOutcome, context_for, validate_source
 
 def valid_key(source: str) -> str:
     return f"valid_{source}"
-
-
-def month_context(month: Month, upstream_source: str | None, upstream: ValidationOutcome | None) -> MonthContext:
-    if upstream_source == "teams":
-        return MonthContext(month, team_ids=frozenset(upstream.valid["team_id"]))
-    if upstream_source == "agents":
-        roster = upstream.valid
-        return MonthContext(
-            month,
-            agent_ids=frozenset(roster["agent_id"]),
-            active_agent_ids=frozenset(active_agents(roster, month)["agent_id"]),
-        )
-    if upstream_source == "qa_evaluations":
-        valid = frozenset(upstream.valid["evaluation_id"])
-        return MonthContext(
-            month,
-            evaluation_ids=valid,
-            quarantined_evaluation_ids=frozenset(upstream.quarantine["evaluation_id"].drop_nulls()) - valid,
-        )
-    return MonthContext(month)
 
 
 def _reasons_table(outcome: ValidationOutcome) -> str:
@@ -94,7 +67,7 @@ def _checks(source: str, raw: pl.DataFrame, outcome: ValidationOutcome) -> list[
 
 def _validate(context: AssetExecutionContext, source: str, raw: pl.DataFrame, upstream: ValidationOutcome | None):
     month = partition_month(context.partition_key)
-    checks = month_context(month, UPSTREAM[source], upstream)
+    checks = context_for(source, month, upstream)
     outcome = validate_source(source, raw, checks, origin=f"{source} of {month}")
     return MaterializeResult(
         value=outcome,

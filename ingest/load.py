@@ -39,3 +39,8 @@ def load_source(reader: SourceReader, source: str, month: Month, mapping: Column
     mapped = RawTable(raw.source, raw.origin, mapping.for_source(source).apply(raw.frame), raw.first_data_line, raw.unit)
     typed = parse_table(mapped, spec.columns, spec.required_columns, timezone)
     return typed.with_columns(mapped.line_numbers())
+
+
+def load_month(reader: SourceReader, month: Month, mapping: ColumnMapping, timezone: str) -> dict[str, pl.DataFrame]:
+    """Every source of a month, typed (see `load_source`)."""
+    return {source: load_source(reader, source, month, mapping, timezone) for source in SOURCES}

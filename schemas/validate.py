@@ -22,6 +22,12 @@ from schemas.sources import AGENT_ACTIVITY_SOURCES, SOURCES
 
 ROW = "__row"
 
+# What each source is checked against: the validated source it refers to. SOURCES lists
+# the sources in an order where each comes after the one it refers to.
+UPSTREAM: dict[str, str | None] = {"teams": None, "agents": "teams", "qa_deductions": "qa_evaluations"} | {
+    source: "agents" for source in AGENT_ACTIVITY_SOURCES
+}
+
 
 @dataclass(frozen=True)
 class MonthContext:
@@ -182,3 +188,35 @@ def validate_source(source: str, frame: pl.DataFrame, context: MonthContext, ori
     valid = numbered.join(reasons, left_on=ROW, right_on="index", how="anti").drop([ROW] + position_columns)
     quarantine = bad.select(position_columns + ["reasons"] + data.columns)
     return ValidationOutcome(source, valid, quarantine, Counter(dict(failures["reason"].value_counts().iter_rows())))
+
+
+def context_for(source: str, month: Month, upstream: ValidationOutcome | None) -> MonthContext:
+    """The month's checks for `source`, from the validated source it refers to."""
+    referred = UPSTREAM[source]
+    if referred == "teams":
+        return MonthContext(month, team_ids=frozenset(upstream.valid["team_id"]))
+    if referred == "agents":
+        roster = upstream.valid
+        return MonthContext(
+            month,
+            agent_ids=frozenset(roster["agent_id"]),
+            active_agent_ids=frozenset(active_agents(roster, month)["agent_id"]),
+        )
+    if referred == "qa_evaluations":
+        valid = frozenset(upstream.valid["evaluation_id"])
+        return MonthContext(
+            month,
+            evaluation_ids=valid,
+            quarantined_evaluation_ids=frozenset(upstream.quarantine["evaluation_id"].drop_nulls()) - valid,
+        )
+    return MonthContext(month)
+
+
+def validate_month(frames: dict[str, pl.DataFrame], month: Month) -> dict[str, ValidationOutcome]:
+    """Every source of a month, each checked against the ones it refers to (no Dagster needed)."""
+    outcomes: dict[str, ValidationOutcome] = {}
+    for source in SOURCES:
+        referred = UPSTREAM[source]
+        context = context_for(source, month, outcomes[referred] if referred else None)
+        outcomes[source] = validate_source(source, frames[source], context, origin=f"{source} of {month}")
+    return outcomes
