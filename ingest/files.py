@@ -43,6 +43,16 @@ class FileSource:
     def describe(self) -> str:
         return f"files under {self.data_dir}"
 
+    def available_months(self) -> list[Month]:
+        """Months that have a folder, oldest first."""
+        months = []
+        for folder in self.data_dir.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]"):
+            try:
+                months.append(Month.parse(folder.name))
+            except ValueError:
+                continue
+        return sorted(months)
+
     def locate(self, source: str, month: Month) -> Path | None:
         folder = self.data_dir / str(month)
         found = [folder / f"{source}.{ext}" for ext in EXTENSIONS if (folder / f"{source}.{ext}").exists()]

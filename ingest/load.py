@@ -21,6 +21,8 @@ class SourceReader(Protocol):
 
     def read(self, source: str, month: Month) -> RawTable | None: ...
 
+    def available_months(self) -> list[Month]: ...
+
 
 def load_source(reader: SourceReader, source: str, month: Month, mapping: ColumnMapping, timezone: str) -> pl.DataFrame:
     """The source's rows in contract types, with their position in the origin (`source_line`/`source_row`).

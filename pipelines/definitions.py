@@ -13,6 +13,7 @@ from dagster import (
     define_asset_job,
 )
 
+from assets import metrics
 from assets.ingest import raw_assets
 from assets.partitions import POLICY_AT_LOAD, monthly_partitions
 from assets.resources import CcpulseSettings
@@ -42,7 +43,18 @@ monthly_schedule = build_schedule_from_partitioned_job(
 )
 
 defs = Definitions(
-    assets=[*raw_assets, *valid_assets, data_quality],
+    assets=[
+        *raw_assets,
+        *valid_assets,
+        data_quality,
+        metrics.agent_month_metrics,
+        metrics.complaint_statuses,
+        metrics.agent_scorecard,
+        metrics.coaching,
+        metrics.award_eligibility,
+        metrics.awards,
+        metrics.management_health,
+    ],
     jobs=[monthly_job],
     schedules=[monthly_schedule],
     resources={

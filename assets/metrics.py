@@ -1,0 +1,178 @@
+"""Groups `metrics` → `rankings` / `awards` / `management_health`: SPEC §4–§9 as assets.
+
+The formulas live in metrics/ (pure polars); these assets feed them the validated month,
+read what they need of earlier months, write the §9 CSVs and describe them in metadata.
+"""
+
+import polars as pl
+from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue, asset
+
+from assets.ingest import OWNERS
+from assets.partitions import monthly_partitions, partition_month
+from assets.resources import CcpulseSettings
+from assets.validated import valid_key
+from core.output import markdown_preview, write_output_csv
+from ingest.history import earlier_complaints, load_valid_month
+from metrics.awards import award_eligibility as eligibility_of
+from metrics.awards import award_winners, lucky_draw
+from metrics.coaching import coaching_list
+from metrics.health import complaint_statuses as statuses_of
+from metrics.health import management_health as health_of
+from metrics.health import unknown_complaint_warnings
+from metrics.ranking import rank_agents
+from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
+from schemas.validate import ValidationOutcome
+
+
+def _valid(source: str) -> AssetIn:
+    return AssetIn(valid_key(source))
+
+
+def _result(frame: pl.DataFrame, path=None, shown: pl.DataFrame | None = None, **metadata) -> MaterializeResult:
+    """The frame as the asset's value; row count, a preview of `shown` (default: the frame) and the file."""
+    shown = frame if shown is None else shown
+    extra = {"path": MetadataValue.path(str(path))} if path else {}
+    return MaterializeResult(
+        value=frame,
+        metadata={"dagster/row_count": frame.height, "preview": MetadataValue.md(markdown_preview(shown)), **extra,
+                  **metadata},
+    )
+
+
+@asset(
+    ins={name: _valid(name) for name in
+         ["agents", "attendance", "qa_evaluations", "csat_responses", "complaints", "discipline"]},
+    group_name="metrics",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars"},
+    description="SPEC §4 per active agent: attendance, punctuality, QA, CSAT, complaints, discipline.",
+)
+def agent_month_metrics(context: AssetExecutionContext, settings: CcpulseSettings, **valid: ValidationOutcome):
+    month = partition_month(context.partition_key)
+    card = month_metrics({source: outcome.valid for source, outcome in valid.items()}, month, settings.policy())
+    return _result(card, new_hires=int(card["new_hire"].sum()))
+
+
+@asset(
+    ins={"complaints": _valid("complaints"), "discipline": _valid("discipline")},
+    group_name="metrics",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars", "csv"},
+    description="Each complaint's status as of the month: its row in the latest month up to this one that holds "
+    "it (SPEC §2). Ledger rows citing a complaint no month holds are listed in `data_quality/warnings.csv`.",
+)
+def complaint_statuses(context: AssetExecutionContext, settings: CcpulseSettings, complaints: ValidationOutcome,
+                       discipline: ValidationOutcome):
+    month = partition_month(context.partition_key)
+    history = earlier_complaints(settings.reader(), month, settings.mapping(), settings.policy().timezone)
+    history[month] = complaints.valid
+    statuses = statuses_of(history)
+    warnings = unknown_complaint_warnings(discipline.valid, statuses)
+    path = write_output_csv(warnings, settings.month_dir(month) / "data_quality" / "warnings.csv")
+    return _result(statuses, path, months_read=len(history), warnings=warnings.height,
+                   warning_examples=MetadataValue.md(markdown_preview(warnings, rows=5)))
+
+
+@asset(
+    group_name="rankings",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars", "csv"},
+    description="`agent_scorecard.csv` (SPEC §5, §9): who is ranked and why not, the four components, composite, "
+    "team and shift-cohort ranks, and the change on last month (computed from last month's data when present). "
+    "The policy in force is written beside it as `policy.yaml`.",
+)
+def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, agent_month_metrics: pl.DataFrame):
+    month = partition_month(context.partition_key)
+    policy = settings.policy()
+    previous = load_valid_month(settings.reader(), month.previous(), settings.mapping(), policy.timezone)
+    card = rank_agents(agent_month_metrics, policy, last_month_composites(previous, month, policy))
+    folder = settings.month_dir(month)
+    path = write_output_csv(scorecard_csv(card), folder / "agent_scorecard.csv")
+    (folder / "policy.yaml").write_text(policy.as_yaml(), encoding="utf-8")
+    return _result(
+        card, path, shown=scorecard_csv(card),
+        ranked=int(card["ranked"].sum()),
+        last_month_available=previous is not None,
+        policy=MetadataValue.md(f"```yaml\n{policy.as_yaml()}```"),
+    )
+
+
+@asset(
+    group_name="rankings",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars"},
+    description="SPEC §7: the coaching list per team (private to its supervisor) and a buddy for each agent on it "
+    "and each new hire.",
+)
+def coaching(agent_scorecard: pl.DataFrame):
+    plan = coaching_list(agent_scorecard)
+    return _result(plan, on_coaching_list=int(plan["on_coaching_list"].sum()),
+                   without_buddy=int(plan["buddy_agent_id"].null_count()))
+
+
+@asset(
+    group_name="awards",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars", "csv"},
+    description="`award_eligibility.csv` (SPEC §6, §9): every agent × award, eligible or the criteria not met.",
+)
+def award_eligibility(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame):
+    month = partition_month(context.partition_key)
+    eligibility = eligibility_of(agent_scorecard, settings.policy())
+    path = write_output_csv(eligibility, settings.month_dir(month) / "award_eligibility.csv")
+    counts = eligibility.group_by("award").agg(pl.col("eligible").sum()).sort("award")
+    return _result(eligibility, path, eligible=MetadataValue.md(markdown_preview(counts)))
+
+
+@asset(
+    group_name="awards",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars", "csv"},
+    description="`awards.csv` (SPEC §6, §9): the winners with what they did, for HR/payroll; the lucky draw's seed "
+    "and pool size in metadata so anyone can re-draw.",
+)
+def awards(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
+           award_eligibility: pl.DataFrame):
+    month = partition_month(context.partition_key)
+    draw = lucky_draw(award_eligibility, month, settings.policy())
+    winners = award_winners(agent_scorecard, award_eligibility, draw)
+    path = write_output_csv(winners, settings.month_dir(month) / "awards.csv")
+    return MaterializeResult(
+        value={"winners": winners, "lucky_draw_seed": draw.seed, "lucky_draw_pool": draw.pool},
+        metadata={
+            "dagster/row_count": winners.height,
+            "path": MetadataValue.path(str(path)),
+            "preview": MetadataValue.md(markdown_preview(winners, rows=20)),
+            "lucky_draw_seed": str(draw.seed),
+            "lucky_draw_pool_size": len(draw.pool),
+        },
+    )
+
+
+@asset(
+    ins={"teams": _valid("teams"), "discipline": _valid("discipline"), "evaluations": _valid("qa_evaluations"),
+         "deductions": _valid("qa_deductions")},
+    group_name="management_health",
+    partitions_def=monthly_partitions,
+    owners=OWNERS,
+    kinds={"polars", "csv"},
+    description="`management_health.csv` (SPEC §8, §9): per team and for `ALL`, penalty frequency and timeliness, "
+    "premature penalties, QA coverage, discretionary deductions, attrition, pooled rates, red/amber/green.",
+)
+def management_health(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
+                      complaint_statuses: pl.DataFrame, teams: ValidationOutcome, discipline: ValidationOutcome,
+                      evaluations: ValidationOutcome, deductions: ValidationOutcome):
+    month = partition_month(context.partition_key)
+    health = health_of(agent_scorecard, discipline.valid, evaluations.valid, deductions.valid, complaint_statuses,
+                       teams.valid["team_id"].to_list(), month, settings.policy())
+    path = write_output_csv(health, settings.month_dir(month) / "management_health.csv")
+    flagged = health.filter(pl.col("status") != "green").select("team_id", "status", "flags")
+    return _result(health, path, red=int((health["status"] == "red").sum()),
+                   amber=int((health["status"] == "amber").sum()),
+                   red_and_amber=MetadataValue.md(markdown_preview(flagged, rows=50)))

@@ -1,0 +1,32 @@
+"""The agent scorecard of a month (SPEC §4, §5) from its validated sources."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from core.months import Month
+from core.policy import Policy
+from metrics.agent_month import METRIC_COLUMNS, agent_month_metrics
+from metrics.ranking import RANK_COLUMNS, previous_composites, rank_agents
+
+SCORECARD_COLUMNS = ["month", "agent_id", "agent_name", "team_id", "shift_pattern"] + METRIC_COLUMNS + RANK_COLUMNS
+
+
+def month_metrics(valid: dict[str, pl.DataFrame], month: Month, policy: Policy) -> pl.DataFrame:
+    return agent_month_metrics(
+        valid["agents"], valid["attendance"], valid["qa_evaluations"], valid["csat_responses"],
+        valid["complaints"], valid["discipline"], month, policy,
+    )
+
+
+def last_month_composites(previous_valid: dict[str, pl.DataFrame] | None, month: Month, policy: Policy):
+    """Last month's ranked composites, computed from its data under this month's policy."""
+    if previous_valid is None:
+        return None
+    previous = month.previous()
+    return previous_composites(rank_agents(month_metrics(previous_valid, previous, policy), policy))
+
+
+def scorecard_csv(card: pl.DataFrame) -> pl.DataFrame:
+    """agent_scorecard.csv's columns, in the order SPEC §9 lists them."""
+    return card.select(SCORECARD_COLUMNS)
