@@ -38,6 +38,9 @@ demo: demo-data
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
+bench: setup
+	$(BIN)/python scripts/bench.py
+
 dev: demo-data
 	CCPULSE_DATA_DIR=$(CURDIR)/$(DEMO_DATA) CCPULSE_OUT_DIR=$(CURDIR)/$(DEMO_OUT) \
 		$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000

@@ -70,6 +70,9 @@ def _failure_messages(result) -> list[str]:
 def run_month(month: Month, data: str, out: str, policy: str | None = None, column_mapping: str | None = None,
               source: str = "files") -> tuple[bool, list[str]]:
     """Materialize one month's partition with the same Definitions the UI loads."""
+    from core.policy import load_policy
+
+    load_policy(policy)  # a bad policy file stops here, with every problem listed, before any run starts
     ensure_dagster_home()
     os.environ["CCPULSE_DATA_DIR"] = str(Path(data).resolve())
     os.environ["CCPULSE_OUT_DIR"] = str(Path(out).resolve())
@@ -111,9 +114,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     folder = Path(args.out).resolve() / str(args.month)
     print(f"month {args.month} done: outputs in {folder}")
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            print(f"  {path.relative_to(folder)}")
     quality = folder / "data_quality.csv"
     if quality.exists():
-        print(quality.read_text(encoding="utf-8-sig"))
+        print("\ndata quality:\n" + quality.read_text(encoding="utf-8-sig"))
     return 0
 
 

@@ -19,7 +19,7 @@ MONTH = Month(2026, 10)
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
-    generate(GenerateOptions(agents=80, month=MONTH, out=data, months_back=1, seed=11, bad_rows=True))
+    generate(GenerateOptions(agents=80, month=MONTH, out=data, months_back=2, seed=11, bad_rows=True))
     return data
 
 
@@ -29,9 +29,10 @@ def finished_month(generated, tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setenv("DAGSTER_HOME", str(home))
     out = tmp_path_factory.mktemp("out")
-    ok, messages = run_month(MONTH, str(generated), str(out))
+    for month in MONTH.back(2):  # three months, oldest first, as the schedule would run them
+        ok, messages = run_month(month, str(generated), str(out))
+        assert ok, messages
     patch.undo()
-    assert ok, messages
     return generated / str(MONTH), out / str(MONTH), home
 
 
@@ -103,3 +104,94 @@ def test_a_structural_error_stops_the_month_naming_file_and_column(generated, tm
     assert f"{MONTH}/csat_responses.csv" in result.stderr
     assert "missing required column: score" in result.stderr
     assert not (tmp_path / "out" / str(MONTH) / "data_quality.csv").exists()
+
+
+# --- SPEC §9 outputs over three months ------------------------------------------------------
+
+def read_output(folder: Path, name: str) -> pl.DataFrame:
+    raw = (folder / name).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), f"{name} is not UTF-8 with BOM"
+    return pl.read_csv(raw[3:], infer_schema_length=None)
+
+
+def test_the_outputs_have_the_specs_columns(finished_month):
+    from metrics.health import HEALTH_COLUMNS
+    from metrics.scorecard import SCORECARD_COLUMNS
+
+    _, out, _ = finished_month
+    assert read_output(out, "agent_scorecard.csv").columns == SCORECARD_COLUMNS
+    assert read_output(out, "award_eligibility.csv").columns == ["month", "agent_id", "award", "eligible", "unmet"]
+    assert read_output(out, "awards.csv").columns == ["month", "award", "agent_id", "agent_name", "team_id", "reason"]
+    assert read_output(out, "management_health.csv").columns == HEALTH_COLUMNS
+    assert read_output(out, "data_quality.csv").columns == [
+        "source", "rows_read", "rows_used", "rows_quarantined", "failed_checks"]
+    assert "lucky_draw_salt: ccpulse" in (out / "policy.yaml").read_text(encoding="utf-8")
+
+
+def test_the_scorecard_covers_the_active_roster(finished_month):
+    data, out, _ = finished_month
+    card = read_output(out, "agent_scorecard.csv")
+    roster = pl.read_csv(data / "agents.csv", try_parse_dates=True)
+    active = roster.filter(
+        (pl.col("hire_date") <= pl.date(2026, 10, 31))
+        & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= pl.date(2026, 10, 1)))
+        & pl.col("team_id").is_in(pl.read_csv(data / "teams.csv")["team_id"].implode())
+        & pl.col("shift_pattern").is_in(["day", "night", "rotating"])
+        & ~pl.col("agent_id").is_duplicated()
+        & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= pl.col("hire_date")))
+    )
+    assert sorted(card["agent_id"]) == sorted(active["agent_id"])
+    assert card.filter(pl.col("ranked"))["composite"].null_count() == 0
+    health = read_output(out, "management_health.csv")
+    assert health.filter(pl.col("team_id") == "ALL")["headcount"].item() == card.height
+
+
+def test_composite_delta_is_the_change_between_the_months_files(finished_month):
+    _, out, _ = finished_month
+    october = read_output(out, "agent_scorecard.csv")
+    september = read_output(out.parent / "2026-09", "agent_scorecard.csv")
+    both = october.join(september.filter(pl.col("ranked")), on="agent_id", suffix="_sep").filter(pl.col("ranked"))
+    assert both.height > 10
+    assert both["composite_delta"].to_list() == pytest.approx(
+        (both["composite"] - both["composite_sep"]).to_list(), abs=1e-9)
+    only_now = october.filter(pl.col("ranked") & ~pl.col("agent_id").is_in(both["agent_id"].implode()))
+    assert only_now["composite_delta"].null_count() == only_now.height
+
+
+def test_awards_go_to_eligible_agents_and_the_draw_can_be_redone(finished_month):
+    import hashlib
+    import random
+
+    _, out, _ = finished_month
+    eligibility = read_output(out, "award_eligibility.csv")
+    awards = read_output(out, "awards.csv")
+    eligible = set(eligibility.filter(pl.col("eligible")).select("award", "agent_id").iter_rows())
+    assert set(awards.select("award", "agent_id").iter_rows()) <= eligible
+    pool = sorted(eligibility.filter((pl.col("award") == "lucky_draw") & pl.col("eligible"))["agent_id"])
+    seed = int(hashlib.sha256(b"ccpulse:2026-10").hexdigest()[:16], 16)
+    assert awards.filter(pl.col("award") == "lucky_draw")["agent_id"].to_list() == random.Random(seed).sample(pool, 3)
+    assert eligibility.filter(~pl.col("eligible"))["unmet"].null_count() == 0
+
+
+def test_a_policy_file_changes_the_run_and_is_recorded(generated, tmp_path, dagster_home):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("lucky_draw_winners: 5\nlucky_draw_salt: spring-party\n", encoding="utf-8")
+    ok, messages = run_month(MONTH, str(generated), str(tmp_path / "out"), policy=str(policy))
+    assert ok, messages
+    out = tmp_path / "out" / str(MONTH)
+    assert read_output(out, "awards.csv").filter(pl.col("award") == "lucky_draw").height == 5
+    recorded = (out / "policy.yaml").read_text(encoding="utf-8")
+    assert "lucky_draw_winners: 5" in recorded and "lucky_draw_salt: spring-party" in recorded
+
+
+def test_an_invalid_policy_stops_before_the_run(generated, tmp_path, dagster_home):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("weights: {quality: 0.5, satisfaction: 0.5, attendance: 0.5, conduct: 0}\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--month", str(MONTH), "--data", str(generated),
+         "--out", str(tmp_path / "out"), "--policy", str(policy)],
+        capture_output=True, text=True, env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+    )
+    assert result.returncode == 2
+    assert "weights must sum to 1, they sum to 1.5" in result.stderr
+    assert not (tmp_path / "out").exists()
