@@ -1,16 +1,15 @@
 """Group `ingest`: one asset per source, reading the month's file (or query) into contract types."""
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetsDefinition, Failure, MaterializeResult, MetadataValue
 
-from assets.partitions import monthly_partitions, partition_month
+from assets.common import monthly_asset
+from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from core.errors import StructuralError
 from core.output import markdown_preview
 from ingest.load import load_source
 from schemas.sources import SOURCES, SourceSpec
-
-OWNERS = ["team:ccpulse-ops"]
 
 
 def raw_key(source: str) -> str:
@@ -18,11 +17,9 @@ def raw_key(source: str) -> str:
 
 
 def build_raw_asset(spec: SourceSpec) -> AssetsDefinition:
-    @asset(
+    @monthly_asset(
         name=raw_key(spec.name),
         group_name="ingest",
-        partitions_def=monthly_partitions,
-        owners=OWNERS,
         kinds={"polars", "csv", "parquet", "xlsx"},
         description=(
             f"{spec.description} Read from `<data>/<YYYY-MM>/{spec.name}.{{csv,parquet,xlsx}}` "

@@ -5,10 +5,10 @@ read what they need of earlier months, write the §9 CSVs and describe them in m
 """
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue
 
-from assets.ingest import OWNERS
-from assets.partitions import monthly_partitions, partition_month
+from assets.common import monthly_asset
+from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from core.output import markdown_preview, write_output_csv
@@ -39,12 +39,10 @@ def _result(frame: pl.DataFrame, path=None, shown: pl.DataFrame | None = None, *
     )
 
 
-@asset(
+@monthly_asset(
     ins={name: _valid(name) for name in
          ["agents", "attendance", "qa_evaluations", "csat_responses", "complaints", "discipline"]},
     group_name="metrics",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars"},
     description="SPEC §4 per active agent: attendance, punctuality, QA, CSAT, complaints, discipline.",
 )
@@ -54,11 +52,9 @@ def agent_month_metrics(context: AssetExecutionContext, settings: CcpulseSetting
     return _result(card, new_hires=int(card["new_hire"].sum()))
 
 
-@asset(
+@monthly_asset(
     ins={"complaints": _valid("complaints"), "discipline": _valid("discipline")},
     group_name="metrics",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars", "csv"},
     description="Each complaint's status as of the month: its row in the latest month up to this one that holds "
     "it (SPEC §2). Ledger rows citing a complaint no month holds are listed in `data_quality/warnings.csv`.",
@@ -75,10 +71,8 @@ def complaint_statuses(context: AssetExecutionContext, settings: CcpulseSettings
                    warning_examples=MetadataValue.md(markdown_preview(warnings, rows=5)))
 
 
-@asset(
+@monthly_asset(
     group_name="rankings",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars", "csv"},
     description="`agent_scorecard.csv` (SPEC §5, §9): who is ranked and why not, the four components, composite, "
     "team and shift-cohort ranks, and the change on last month (computed from last month's data when present). "
@@ -100,10 +94,8 @@ def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, a
     )
 
 
-@asset(
+@monthly_asset(
     group_name="rankings",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars"},
     description="SPEC §7: the coaching list per team (private to its supervisor) and a buddy for each agent on it "
     "and each new hire.",
@@ -114,10 +106,8 @@ def coaching(agent_scorecard: pl.DataFrame):
                    without_buddy=int(plan["buddy_agent_id"].null_count()))
 
 
-@asset(
+@monthly_asset(
     group_name="awards",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars", "csv"},
     description="`award_eligibility.csv` (SPEC §6, §9): every agent × award, eligible or the criteria not met.",
 )
@@ -129,10 +119,8 @@ def award_eligibility(context: AssetExecutionContext, settings: CcpulseSettings,
     return _result(eligibility, path, eligible=MetadataValue.md(markdown_preview(counts)))
 
 
-@asset(
+@monthly_asset(
     group_name="awards",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars", "csv"},
     description="`awards.csv` (SPEC §6, §9): the winners with what they did, for HR/payroll; the lucky draw's seed "
     "and pool size in metadata so anyone can re-draw.",
@@ -155,12 +143,10 @@ def awards(context: AssetExecutionContext, settings: CcpulseSettings, agent_scor
     )
 
 
-@asset(
+@monthly_asset(
     ins={"teams": _valid("teams"), "discipline": _valid("discipline"), "evaluations": _valid("qa_evaluations"),
          "deductions": _valid("qa_deductions")},
     group_name="management_health",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars", "csv"},
     description="`management_health.csv` (SPEC §8, §9): per team and for `ALL`, penalty frequency and timeliness, "
     "premature penalties, QA coverage, discretionary deductions, attrition, pooled rates, red/amber/green.",

@@ -15,15 +15,16 @@ from dagster import (
     AssetsDefinition,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
-from assets.ingest import OWNERS, raw_key
-from assets.partitions import monthly_partitions, partition_month
+from assets.common import monthly_asset
+from assets.ingest import raw_key
+from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from core.output import markdown_preview, write_output_csv
 from schemas.sources import SOURCES
 from schemas.validate import UPSTREAM, ValidationOutcome, context_for, validate_source
+
 
 def valid_key(source: str) -> str:
     return f"valid_{source}"
@@ -86,8 +87,6 @@ def build_valid_asset(source: str) -> AssetsDefinition:
     common = dict(
         name=valid_key(source),
         group_name="validated",
-        partitions_def=monthly_partitions,
-        owners=OWNERS,
         kinds={"polars", "pandera"},
         check_specs=[
             AssetCheckSpec("no_quarantined_rows", asset=valid_key(source), description="Every row passed the contract."),
@@ -103,13 +102,13 @@ def build_valid_asset(source: str) -> AssetsDefinition:
     )
     if upstream is None:
 
-        @asset(ins={"raw": AssetIn(raw_key(source))}, **common)
+        @monthly_asset(ins={"raw": AssetIn(raw_key(source))}, **common)
         def _valid(context: AssetExecutionContext, raw: pl.DataFrame):
             return _validate(context, source, raw, None)
 
     else:
 
-        @asset(ins={"raw": AssetIn(raw_key(source)), "upstream": AssetIn(valid_key(upstream))}, **common)
+        @monthly_asset(ins={"raw": AssetIn(raw_key(source)), "upstream": AssetIn(valid_key(upstream))}, **common)
         def _valid(context: AssetExecutionContext, raw: pl.DataFrame, upstream: ValidationOutcome):
             return _validate(context, source, raw, upstream)
 
@@ -131,11 +130,9 @@ def data_quality_table(outcomes: list[ValidationOutcome]) -> pl.DataFrame:
     )
 
 
-@asset(
+@monthly_asset(
     ins={valid_key(source): AssetIn(valid_key(source)) for source in SOURCES},
     group_name="validated",
-    partitions_def=monthly_partitions,
-    owners=OWNERS,
     kinds={"polars", "csv"},
     description="`data_quality.csv` (rows read, used and quarantined per source, with the failed checks) and "
     "`data_quality/quarantine_<source>.csv` (each bad row, where it was and why), SPEC §9.",

@@ -10,6 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.config_files import read_yaml_mapping
 from core.errors import PolicyError
 
 
@@ -75,14 +76,7 @@ def load_policy(path: str | Path | None) -> Policy:
     if not path:
         return Policy()
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise PolicyError(f"policy file not found: {path}") from exc
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{path}: expected a mapping of policy keys, got {type(raw).__name__}")
+    raw = read_yaml_mapping(path, "policy", PolicyError)
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from core.config_files import read_yaml_mapping
 from core.errors import ConfigError
 from schemas.sources import SOURCES
 
@@ -55,12 +55,7 @@ def load_mapping(path: str | Path | None) -> ColumnMapping:
     if not path:
         return ColumnMapping()
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"column-mapping file not found: {path}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    raw = read_yaml_mapping(path, "column-mapping", ConfigError)
     problems, sources = [], {}
     for source, entry in raw.items():
         if source not in SOURCES:

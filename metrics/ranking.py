@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.policy import Policy
+
 RANK_COLUMNS = [
     "ranked", "not_ranked_reason", "quality", "satisfaction", "attendance", "conduct", "composite",
     "team_rank", "cohort_rank", "cohort_percentile", "composite_delta",

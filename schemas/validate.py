@@ -8,7 +8,6 @@ evaluations) are added to the source's model here.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field

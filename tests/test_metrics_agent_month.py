@@ -6,7 +6,7 @@ import pytest
 from core.policy import Policy
 from metrics.agent_month import agent_month_metrics
 from schemas.sources import SOURCES
-from tests.rows import D, OCTOBER, T, frame
+from tests.rows import OCTOBER, D, T, frame
 
 POLICY = Policy()
 

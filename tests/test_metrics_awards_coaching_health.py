@@ -13,7 +13,7 @@ from core.policy import Policy
 from metrics.awards import award_eligibility, award_winners, lucky_draw
 from metrics.coaching import coaching_list
 from metrics.health import complaint_statuses, management_health, unknown_complaint_warnings
-from tests.rows import D, OCTOBER, T, frame
+from tests.rows import OCTOBER, D, T, frame
 
 POLICY = Policy()
 SCORECARD_SCHEMA = {

@@ -4,7 +4,7 @@ import pytest
 
 from core.months import Month
 from schemas.validate import active_agents, validate_source
-from tests.rows import CONTEXT, D, GOOD, T, frame
+from tests.rows import CONTEXT, D, T, frame
 
 # (source, changed columns, reason expected; None means the row must pass)
 CASES = [
