@@ -4,6 +4,8 @@ The formulas live in metrics/ (pure polars); these assets feed them the validate
 read what they need of earlier months, write the §9 CSVs and describe them in metadata.
 """
 
+from functools import partial
+
 import polars as pl
 from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue
 
@@ -21,6 +23,7 @@ from metrics.health import management_health as health_of
 from metrics.health import unknown_complaint_warnings
 from metrics.ranking import rank_agents
 from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
+from reports.i18n import Translator, award_deed
 from schemas.validate import ValidationOutcome
 
 
@@ -128,8 +131,9 @@ def award_eligibility(context: AssetExecutionContext, settings: CcpulseSettings,
 def awards(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
            award_eligibility: pl.DataFrame):
     month = partition_month(context.partition_key)
-    draw = lucky_draw(award_eligibility, month, settings.policy())
-    winners = award_winners(agent_scorecard, award_eligibility, draw)
+    policy = settings.policy()
+    draw = lucky_draw(award_eligibility, month, policy)
+    winners = award_winners(agent_scorecard, award_eligibility, draw, partial(award_deed, Translator(policy.language)))
     path = write_output_csv(winners, settings.month_dir(month) / "awards.csv")
     return MaterializeResult(
         value={"winners": winners, "lucky_draw_seed": draw.seed, "lucky_draw_pool": draw.pool},

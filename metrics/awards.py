@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -87,51 +88,33 @@ def lucky_draw(eligibility: pl.DataFrame, month: Month, policy: Policy) -> Lucky
     return LuckyDraw(seed, pool, winners)
 
 
-def _pct(column: str) -> pl.Expr:
-    return (pl.col(column) * 100).round(1).cast(pl.String) + "%"
+Describe = Callable[[str, dict, LuckyDraw], str]
 
 
-def award_winners(card: pl.DataFrame, eligibility: pl.DataFrame, draw: LuckyDraw) -> pl.DataFrame:
-    """awards.csv: month, award, agent_id, agent_name, team_id, reason (the deed, for HR and praise)."""
+def award_winners(card: pl.DataFrame, eligibility: pl.DataFrame, draw: LuckyDraw, describe: Describe) -> pl.DataFrame:
+    """awards.csv: month, award, agent_id, agent_name, team_id, reason.
+
+    `describe(award, scorecard_row, draw)` words the reason (the deed, for HR and for praise)
+    in the report's language.
+    """
     eligible = eligibility.filter(pl.col("eligible")).select("award", "agent_id")
 
     def winners_of(award: str) -> pl.DataFrame:
         return card.join(eligible.filter(pl.col("award") == award), on="agent_id").with_columns(award=pl.lit(award))
 
-    stars = winners_of("service_star").with_columns(
-        reason=pl.concat_str(
-            pl.lit("Top "), ((1 - pl.col("cohort_percentile")) * 100).round(0).cast(pl.Int64).clip(1).cast(pl.String),
-            pl.lit("% of the "), pl.col("shift_pattern"), pl.lit(" cohort (composite "),
-            pl.col("composite").round(1).cast(pl.String), pl.lit("); QA "), pl.col("qa_score").round(1).cast(pl.String),
-            pl.lit(", CSAT "), _pct("csat"), pl.lit(" (n="), pl.col("csat_responses").cast(pl.String),
-            pl.lit("); no complaints, penalties, critical errors or absences"),
-        )
-    )
-    attendance = winners_of("perfect_attendance").with_columns(
-        reason=pl.concat_str(
-            pl.lit("Worked all "), pl.col("required_shifts").cast(pl.String),
-            pl.lit(" scheduled shifts: no leave, no absence, never late"),
-        )
-    )
     improved = (
         winners_of("most_improved")
         .sort(["composite_delta", "agent_id"], descending=[True, False])
         .head(MOST_IMPROVED_WINNERS)
-        .with_columns(
-            reason=pl.concat_str(
-                pl.lit("Composite up "), pl.col("composite_delta").round(1).cast(pl.String),
-                pl.lit(" points on last month, to "), pl.col("composite").round(1).cast(pl.String),
-            )
-        )
     )
-    lucky = (
-        card.filter(pl.col("agent_id").is_in(draw.winners))
-        .with_columns(
-            award=pl.lit("lucky_draw"),
-            reason=pl.lit(f"Drawn from a pool of {len(draw.pool)} (seed {draw.seed})"),
-            _order=pl.col("agent_id").replace_strict(draw.winners, list(range(len(draw.winners))), default=None),
-        )
-        .sort("_order")
-    )
-    columns = ["month", "award", "agent_id", "agent_name", "team_id", "reason"]
-    return pl.concat([frame.select(columns) for frame in (stars, attendance, improved, lucky)])
+    drawn = card.filter(pl.col("agent_id").is_in(draw.winners)).with_columns(award=pl.lit("lucky_draw"))
+    drawn = drawn.sort(pl.col("agent_id").replace_strict(draw.winners, list(range(len(draw.winners)))))
+    rows = [
+        {"month": row["month"], "award": row["award"], "agent_id": row["agent_id"], "agent_name": row["agent_name"],
+         "team_id": row["team_id"], "reason": describe(row["award"], row, draw)}
+        for frame in (winners_of("service_star"), winners_of("perfect_attendance"), improved, drawn)
+        for row in frame.iter_rows(named=True)
+    ]
+    schema = {"month": pl.String, "award": pl.String, "agent_id": pl.String, "agent_name": pl.String,
+              "team_id": pl.String, "reason": pl.String}
+    return pl.DataFrame(rows, schema=schema)

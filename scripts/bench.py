@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from functools import partial
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,6 +68,7 @@ def main() -> int:
     from metrics.health import complaint_statuses, management_health
     from metrics.ranking import rank_agents
     from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
+    from reports.i18n import Translator, award_deed
     from schemas.validate import validate_month
     from synthetic.generator import GenerateOptions, generate
 
@@ -89,7 +91,8 @@ def main() -> int:
     with stage("metrics → every §9 CSV", rows):
         card = rank_agents(month_metrics(valid, month, policy), policy, last_month_composites(previous, month, policy))
         eligibility = award_eligibility(card, policy)
-        winners = award_winners(card, eligibility, lucky_draw(eligibility, month, policy))
+        winners = award_winners(card, eligibility, lucky_draw(eligibility, month, policy),
+                                partial(award_deed, Translator(policy.language)))
         coaching_list(card)
         history = earlier_complaints(reader, month, mapping, policy.timezone)
         history[month] = valid["complaints"]

@@ -2,6 +2,7 @@
 
 import hashlib
 import random
+from functools import partial
 
 import polars as pl
 import pytest
@@ -13,6 +14,7 @@ from core.policy import Policy
 from metrics.awards import award_eligibility, award_winners, lucky_draw
 from metrics.coaching import coaching_list
 from metrics.health import complaint_statuses, management_health, unknown_complaint_warnings
+from reports.i18n import Translator, award_deed
 from tests.rows import OCTOBER, D, T, frame
 
 POLICY = Policy()
@@ -96,7 +98,7 @@ def test_winners():
     # pool: attendance >= 0.95, no absence, no serious lateness, no penalty: S1 S3 S4 S7
     assert draw.pool == ["S1", "S3", "S4", "S7"]
     assert (draw.seed, draw.winners) == spec_draw(["S1", "S3", "S4", "S7"], "2026-10")
-    winners = award_winners(AWARD_CARD, eligibility, draw)
+    winners = award_winners(AWARD_CARD, eligibility, draw, partial(award_deed, Translator("en")))
     by_award = {award: rows["agent_id"].to_list() for (award,), rows in winners.group_by("award")}
     assert by_award["service_star"] == ["S1"]
     assert by_award["perfect_attendance"] == ["S1", "S2", "S6"]  # S5 was late once
