@@ -120,6 +120,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     quality = folder / "data_quality.csv"
     if quality.exists():
         print("\ndata quality:\n" + quality.read_text(encoding="utf-8-sig"))
+    if (folder / "center_report.pdf").exists():
+        print(f"center report: {folder / 'center_report.pdf'}")
+    for report in sorted((folder / "teams").glob("*.pdf")):
+        print(f"team report:   {report}")
     return 0
 
 

@@ -13,7 +13,7 @@ from dagster import (
     define_asset_job,
 )
 
-from assets import metrics
+from assets import metrics, reports
 from assets.ingest import raw_assets
 from assets.partitions import POLICY_AT_LOAD, monthly_partitions
 from assets.resources import CcpulseSettings
@@ -54,6 +54,10 @@ defs = Definitions(
         metrics.award_eligibility,
         metrics.awards,
         metrics.management_health,
+        reports.health_trend,
+        reports.report_inputs,
+        reports.center_report,
+        reports.team_reports,
     ],
     jobs=[monthly_job],
     schedules=[monthly_schedule],

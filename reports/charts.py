@@ -48,7 +48,7 @@ def trend_chart(months: list[str], series: dict[str, list[float | None]], labels
     axes.set_xlim(-0.5, len(months) - 0.5)
     axes.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:.0f}%"))
     axes.grid(axis="y", linewidth=0.3)
-    axes.legend(loc="lower left", frameon=False, ncol=len(series), fontsize=7)
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncol=len(series), fontsize=7)
     figure.tight_layout()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})

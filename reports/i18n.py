@@ -59,7 +59,8 @@ def number(value, decimals: int = 1) -> str:
 def signed(value, decimals: int = 1, scale: float = 1.0, suffix: str = "") -> str:
     if _missing(value):
         return MISSING
-    return f"{value * scale:+.{decimals}f}{suffix}"
+    shown = round(value * scale, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0: no "-0.0"
+    return f"{shown:+.{decimals}f}{suffix}"
 
 
 def with_n(text: str, n: int | None, small_below: int | None = None) -> str:
