@@ -37,7 +37,8 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
 
 
 @monthly_asset(
-    ins={"teams": AssetIn(valid_key("teams")), "discipline": AssetIn(valid_key("discipline"))},
+    ins={"teams": AssetIn(valid_key("teams")), "discipline": AssetIn(valid_key("discipline")),
+         "complaints": AssetIn(valid_key("complaints"))},
     group_name="reports",
     kinds={"polars"},
     description="Everything the reports print, gathered once, with the generation time (kept while the inputs "
@@ -46,7 +47,7 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
 def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
                   management_health: pl.DataFrame, health_trend: pl.DataFrame, award_eligibility: pl.DataFrame,
                   awards: dict, coaching: pl.DataFrame, complaint_statuses: pl.DataFrame, data_quality: pl.DataFrame,
-                  teams: ValidationOutcome, discipline: ValidationOutcome):
+                  teams: ValidationOutcome, discipline: ValidationOutcome, complaints: ValidationOutcome):
     month = partition_month(context.partition_key)
     policy = settings.policy()
     folder = settings.month_dir(month)
@@ -59,7 +60,8 @@ def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, age
         scorecard=agent_scorecard, health=management_health, trend=health_trend,
         eligibility=award_eligibility, winners=awards["winners"], draw_seed=awards["lucky_draw_seed"],
         draw_pool_size=len(awards["lucky_draw_pool"]), coaching=coaching,
-        ledger=cited_status(discipline.valid, complaint_statuses), teams=teams.valid, data_quality=data_quality,
+        ledger=cited_status(discipline.valid, complaint_statuses), complaints=complaints.valid, teams=teams.valid,
+        data_quality=data_quality,
         warnings=unknown_complaint_warnings(discipline.valid, complaint_statuses),
     )
     return MaterializeResult(value=inputs, metadata={"generated_at": inputs.generated_at, "language": policy.language})

@@ -100,7 +100,8 @@ def award_winners(card: pl.DataFrame, eligibility: pl.DataFrame, draw: LuckyDraw
     eligible = eligibility.filter(pl.col("eligible")).select("award", "agent_id")
 
     def winners_of(award: str) -> pl.DataFrame:
-        return card.join(eligible.filter(pl.col("award") == award), on="agent_id").with_columns(award=pl.lit(award))
+        winners = card.join(eligible.filter(pl.col("award") == award), on="agent_id")
+        return winners.with_columns(award=pl.lit(award)).sort("agent_id")
 
     improved = (
         winners_of("most_improved")

@@ -61,7 +61,7 @@ def cited_complaints(discipline: pl.DataFrame, statuses: pl.DataFrame) -> pl.Dat
 
 def unknown_complaint_warnings(discipline: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame:
     """Data-quality warnings: ledger rows kept although the complaint they cite is nowhere."""
-    unknown = cited_complaints(discipline, statuses).filter(pl.col("complaint_status") == "unknown")
+    unknown = cited_complaints(discipline, statuses).filter(pl.col("complaint_status") == "unknown").sort("action_id")
     return unknown.select(
         source=pl.lit("discipline"),
         key=pl.col("action_id"),

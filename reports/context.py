@@ -36,6 +36,7 @@ class ReportInputs:
     draw_pool_size: int
     coaching: pl.DataFrame
     ledger: pl.DataFrame  # the month's valid discipline rows with complaint_status
+    complaints: pl.DataFrame  # the month's valid complaint rows
     teams: pl.DataFrame  # valid teams
     data_quality: pl.DataFrame
     warnings: pl.DataFrame
@@ -117,11 +118,11 @@ def _health_row(t: Translator, row: dict, team_names: dict) -> dict:
         "severe_rate": number(row["severe_penalty_rate_per_100"]),
         "reward_penalty_ratio": number(row["reward_penalty_ratio"], 2),
         "median_lag": number(row["median_action_lag_days"]),
-        "untimely": percent(row["untimely_action_share"]),
+        "untimely": with_n(percent(row["untimely_action_share"]), row["penalties"] + row["rewards"]),
         "premature": str(row["premature_complaint_penalties"]),
         "qa_coverage": with_n(percent(row["qa_coverage"]), row["headcount"]),
         "discretionary": percent(row["discretionary_deduction_share"]),
-        "attrition": percent(row["attrition_rate"]),
+        "attrition": with_n(percent(row["attrition_rate"]), row["headcount"]),
         "undisciplined": str(row["undisciplined_top_performers"]),
         "flags": "; ".join(t.criterion(flag) for flag in row["flags"].split(";") if flag),
     }
@@ -244,14 +245,21 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
         for row in inputs.coaching.filter(pl.col("team_id") == team_id).iter_rows(named=True)
     ]
     penalties = [
-        {"name": names[row["agent_id"]], "category": row["category"], "action_date": str(row["action_date"]),
-         "incident_date": str(row["incident_date"]), "lag": (row["action_date"] - row["incident_date"]).days,
-         "reason_code": row["reason_code"], "complaint": row["complaint_id"] or "",
-         "complaint_status": (t("complaint_status_unknown") if row["complaint_status"] == "unknown"
-                              else row["complaint_status"] or "")}
+        {"name": names[row["agent_id"]], "category": t(f"category_{row['category']}"),
+         "action_date": str(row["action_date"]), "incident_date": str(row["incident_date"]),
+         "lag": (row["action_date"] - row["incident_date"]).days, "reason_code": row["reason_code"],
+         "complaint": row["complaint_id"] or "",
+         "complaint_status": t(f"complaint_status_{row['complaint_status']}") if row["complaint_status"] else ""}
         for row in inputs.ledger.filter((pl.col("kind") == "penalty") & pl.col("agent_id").is_in(list(members)))
         .sort("agent_id", "action_date").iter_rows(named=True)
     ]
+    received_in_month = pl.col("received_at").is_between(inputs.month.start, inputs.month.end, closed="left")
+    complaints = (
+        inputs.complaints.filter(pl.col("agent_id").is_in(list(members)))
+        .group_by("category")
+        .agg(received=received_in_month.sum(), substantiated=(pl.col("status") == "substantiated").sum())
+        .sort(["received", "category"], descending=[True, False])
+    )
     attention = card.filter(pl.col("ranked") & (pl.col("cohort_percentile") >= 0.9) & (pl.col("penalties") >= 1))
     title = t("team_report", team=team["team_name"])
     return {
@@ -268,6 +276,7 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
                     for row in won.iter_rows(named=True)],
         "coaching": coaching,
         "penalties": penalties,
+        "complaints": complaints.to_dicts(),
         "attention": [{"name": row["agent_name"], "penalties": row["penalties"], "composite": number(row["composite"])}
                       for row in attention.iter_rows(named=True)],
     }

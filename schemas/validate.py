@@ -53,8 +53,9 @@ class ValidationOutcome:
 
     @property
     def failed_checks(self) -> str:
-        """`reason (rows); …`, most frequent first — the data_quality.csv column."""
-        return "; ".join(f"{reason} ({count})" for reason, count in self.reason_counts.most_common())
+        """`reason (rows); …`, most frequent first, ties alphabetical — the data_quality.csv column."""
+        ordered = sorted(self.reason_counts.items(), key=lambda item: (-item[1], item[0]))
+        return "; ".join(f"{reason} ({count})" for reason, count in ordered)
 
 
 def active_agents(agents: pl.DataFrame, month: Month) -> pl.DataFrame:
@@ -184,7 +185,7 @@ def validate_source(source: str, frame: pl.DataFrame, context: MonthContext, ori
     )
     numbered = frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
     bad = numbered.join(reasons, left_on=ROW, right_on="index", how="inner").sort(ROW)
-    valid = numbered.join(reasons, left_on=ROW, right_on="index", how="anti").drop([ROW] + position_columns)
+    valid = numbered.filter(~pl.col(ROW).is_in(reasons["index"].implode())).drop([ROW] + position_columns)
     quarantine = bad.select(position_columns + ["reasons"] + data.columns)
     return ValidationOutcome(source, valid, quarantine, Counter(dict(failures["reason"].value_counts().iter_rows())))
 

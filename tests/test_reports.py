@@ -1,0 +1,261 @@
+"""The PDFs read back as a director and a supervisor would read them (SPEC §10)."""
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pypdf
+import pytest
+
+from core.months import Month
+from pipelines.cli import run_month
+from reports.i18n import LANGUAGES, catalog, number, percent
+from reports.render import TEMPLATES, Renderer
+from synthetic.generator import GenerateOptions, generate
+
+MONTH = Month(2026, 10)
+
+
+def read_csv(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path.read_bytes().removeprefix(b"\xef\xbb\xbf"), infer_schema_length=None)
+
+
+def pdf_text(path: Path) -> list[str]:
+    """Each page's text, as pypdf extracts it (what a reader could search and copy)."""
+    return [page.extract_text() for page in pypdf.PdfReader(path).pages]
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_fonts(path: Path) -> set[str]:
+    fonts = set()
+    for page in pypdf.PdfReader(path).pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    return fonts
+
+
+def run(tmp_path_factory, monkeypatch_scope, data: Path, policy: str | None = None) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    monkeypatch_scope.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+    ok, messages = run_month(MONTH, str(data), str(out), policy=policy)
+    assert ok, messages
+    return out / str(MONTH)
+
+
+@pytest.fixture(scope="module")
+def patch():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield monkeypatch
+
+
+@pytest.fixture(scope="module")
+def month_out(tmp_path_factory, patch):
+    root = tmp_path_factory.mktemp("month")
+    data = root / "data_used"
+    generate(GenerateOptions(agents=90, month=MONTH, out=data, months_back=2, seed=21, bad_rows=True))
+    out = root / "out"
+    patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+    ok, messages = run_month(MONTH, str(data), str(out))
+    assert ok, messages
+    return out / str(MONTH)
+
+
+def test_every_team_with_agents_gets_a_report(month_out):
+    card = read_csv(month_out / "agent_scorecard.csv")
+    assert sorted(p.stem for p in (month_out / "teams").glob("*.pdf")) == sorted(card["team_id"].unique())
+    assert (month_out / "center_report.pdf").exists()
+
+
+def test_center_report_sections_and_figures(month_out):
+    pages = pdf_text(month_out / "center_report.pdf")
+    text, squeezed = "\n".join(pages), flat("\n".join(pages))
+    messages = catalog("en")
+    for section in ["kpis", "team_comparison", "management_health", "awards", "lucky_draw", "data_quality_appendix",
+                    "policy_appendix"]:
+        assert messages[section] in text, section
+    center = read_csv(month_out / "management_health.csv").filter(pl.col("team_id") == "ALL").row(0, named=True)
+    card = read_csv(month_out / "agent_scorecard.csv")
+    # the pooled CSAT with its n, as the KPI tile prints it
+    assert percent(center["csat"]) in text and f"n={card['csat_responses'].sum()}" in text
+    assert number(center["qa_score"]) in text
+    for row in read_csv(month_out / "data_quality.csv").iter_rows(named=True):
+        assert f"{row['source']} {row['rows_read']} {row['rows_used']} {row['rows_quarantined']}" in text
+    awards = read_csv(month_out / "awards.csv")
+    seed = awards.filter(pl.col("award") == "lucky_draw")["reason"][0].split("seed ")[1].rstrip(")")
+    assert f"Seed {seed}" in text
+    assert re.search(r"Page 1 of \d+", text) and f"Page {len(pages)} of {len(pages)}" in text
+    assert flat("Center report · 2026-10 · generated") in squeezed
+
+
+def test_center_report_praises_only_clean_winners_and_names_no_penalized_agent(month_out):
+    card = read_csv(month_out / "agent_scorecard.csv")
+    awards = read_csv(month_out / "awards.csv")
+    squeezed = flat("\n".join(pdf_text(month_out / "center_report.pdf")))
+    penalized = set(card.filter(pl.col("penalties") > 0)["agent_name"])
+    praised = set(awards["agent_name"]) - penalized
+    assert praised, "the fixture month should have winners"
+    for name in praised:
+        assert flat(name) in squeezed
+    others = set(read_csv(month_out / "management_health.csv")["team_id"])
+    for name in penalized:
+        # a penalized name may still occur inside another printed name; only a free-standing one is a leak
+        if any(flat(name) in flat(other) for other in praised | others):
+            continue
+        assert flat(name) not in squeezed, name
+    for agent_id in card["agent_id"]:
+        assert agent_id not in squeezed  # the center report lists no agent ids at all
+
+
+def test_team_reports_hold_their_own_agents_only(month_out):
+    card = read_csv(month_out / "agent_scorecard.csv")
+    for team_id in card["team_id"].unique():
+        squeezed = flat("\n".join(pdf_text(month_out / "teams" / f"{team_id}.pdf")))
+        own, others = card.filter(pl.col("team_id") == team_id), card.filter(pl.col("team_id") != team_id)
+        for agent_id in own["agent_id"]:
+            assert agent_id in squeezed
+        for agent_id in others["agent_id"]:
+            assert agent_id not in squeezed, (team_id, agent_id)
+
+
+def test_team_report_scorecards_match_the_csv(month_out):
+    card = read_csv(month_out / "agent_scorecard.csv")
+    team_id = card["team_id"].mode()[0]
+    pages = pdf_text(month_out / "teams" / f"{team_id}.pdf")
+    text = "\n".join(pages)
+    for section in ["kpis", "scorecards", "award_eligibility", "coaching", "penalties_by_agent"]:
+        assert catalog("en")[section] in text, section
+    for row in card.filter(pl.col("team_id") == team_id).iter_rows(named=True):
+        if row["ranked"]:
+            assert number(row["composite"]) in text
+            assert f"{percent(row['quality'])}" in text
+        if row["csat"] is not None:
+            assert flat(f"{percent(row['csat'])} (n={row['csat_responses']})") in flat(text)
+
+
+def test_chinese_glyphs_come_from_the_embedded_cjk_font(month_out):
+    card = read_csv(month_out / "agent_scorecard.csv")
+    team_id = card.filter(pl.col("agent_name").str.contains(r"^\p{Han}+$"))["team_id"][0]
+    path = month_out / "teams" / f"{team_id}.pdf"
+    assert any("NotoSansCJK" in font.replace("-", "") for font in pdf_fonts(path))
+    squeezed = flat("\n".join(pdf_text(path)))
+    chinese = card.filter((pl.col("team_id") == team_id) & pl.col("agent_name").str.contains(r"^\p{Han}+$"))
+    for name in chinese["agent_name"]:
+        assert name in squeezed
+
+
+def test_a_rerun_writes_identical_pdfs(month_out, patch):
+    def pdfs():
+        return {p.name: p.read_bytes() for p in [month_out / "center_report.pdf", *(month_out / "teams").glob("*.pdf")]}
+
+    before = pdfs()
+    # the same month again, into the same folder: the generation time is kept, so nothing changes
+    ok, messages = run_month(MONTH, str(month_out.parent.parent / "data_used"), str(month_out.parent))
+    assert ok, messages
+    assert pdfs() == before
+
+
+# --- language ---------------------------------------------------------------------------------
+
+def test_catalogs_have_the_same_keys():
+    keys = [set(catalog(language)) for language in LANGUAGES]
+    assert all(k == keys[0] for k in keys)
+
+
+def test_templates_hold_no_words_of_their_own():
+    for template in TEMPLATES.glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        text = re.sub(r"{#.*?#}|{{.*?}}|{%.*?%}", "", text, flags=re.S)
+        text = re.sub(r"<[^>]+>", "", text)
+        leftovers = re.findall(r"[A-Za-z\u4e00-\u9fff]{2,}", text)
+        assert leftovers == [], (template.name, leftovers)
+
+
+def test_a_chinese_policy_gives_chinese_reports(tmp_path_factory, patch):
+    data = tmp_path_factory.mktemp("data_zh")
+    generate(GenerateOptions(agents=30, month=MONTH, out=data, months_back=0, seed=4))
+    policy = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    policy.write_text("language: zh-CN\n", encoding="utf-8")
+    out = run(tmp_path_factory, patch, data, str(policy))
+    text = "\n".join(pdf_text(out / "center_report.pdf"))
+    zh = catalog("zh-CN")
+    for key in ["center_report", "kpis", "team_comparison", "management_health", "policy_appendix"]:
+        assert zh[key] in text, key
+    assert "第 1 页，共" in text
+    assert catalog("en")["team_comparison"] not in text
+    team_text = "\n".join(pdf_text(next((out / "teams").glob("*.pdf"))))
+    assert zh["scorecards"] in team_text and zh["coaching"] in team_text
+
+
+# --- hostile input ------------------------------------------------------------------------------
+
+HOSTILE_NAME = '<img src="file:///etc/passwd">Eve'
+HOSTILE_LINK = '<link rel="attachment" href="file:///etc/passwd">'
+HOSTILE_URL = "http://attacker.invalid/x.png"
+
+
+def test_hostile_values_print_as_text_and_fetch_nothing(tmp_path_factory, patch):
+    data = tmp_path_factory.mktemp("data_hostile")
+    generate(GenerateOptions(agents=25, month=MONTH, out=data, months_back=0, seed=9))
+    folder = data / str(MONTH)
+    agents = pl.read_csv(folder / "agents.csv", infer_schema=False)
+    victims = agents["agent_id"].to_list()
+    names = {victims[0]: HOSTILE_NAME, victims[1]: HOSTILE_LINK + "Mallory", victims[2]: f"Trudy {HOSTILE_URL}"}
+    agents = agents.with_columns(pl.col("agent_id").replace_strict(names, default=pl.col("agent_name")).alias(
+        "agent_name"))
+    agents.write_csv(folder / "agents.csv")
+    complaints = pl.read_csv(folder / "complaints.csv", infer_schema=False)
+    complaints.with_columns(category=pl.lit(f'<b>loud</b> {HOSTILE_LINK} <img src="{HOSTILE_URL}">')).write_csv(
+        folder / "complaints.csv")
+    out = run(tmp_path_factory, patch, data)
+
+    card = read_csv(out / "agent_scorecard.csv")
+    for agent_id, name in names.items():
+        team_id = card.filter(pl.col("agent_id") == agent_id)["team_id"][0]
+        path = out / "teams" / f"{team_id}.pdf"
+        assert flat(name) in flat("\n".join(pdf_text(path))), name  # printed as the text it is
+    for path in [out / "center_report.pdf", *(out / "teams").glob("*.pdf")]:
+        reader = pypdf.PdfReader(path)
+        assert "/EmbeddedFiles" not in reader.trailer["/Root"].get("/Names", {})  # nothing attached
+        assert b"root:" not in path.read_bytes()  # /etc/passwd's first line never made it in
+    assert any("<b>loud</b>" in "\n".join(pdf_text(p)) for p in (out / "teams").glob("*.pdf"))
+
+
+def test_the_fetcher_refuses_everything_outside_the_templates(tmp_path):
+    renderer = Renderer()
+    page = (f'<html><body><img src="file:///etc/passwd"><img src="{HOSTILE_URL}">'
+            f'<link rel="attachment" href="file:///etc/passwd"><img src="../render.py">'
+            '<img src="report.css"><p>safe</p></body></html>')
+    from weasyprint import HTML
+
+    target = tmp_path / "out.pdf"
+    HTML(string=page, base_url=TEMPLATES.as_uri() + "/", url_fetcher=renderer.fetcher).write_pdf(
+        target, stylesheets=[renderer.stylesheet], font_config=renderer.fonts)
+    assert set(renderer.fetcher.refused) == {"file:///etc/passwd", HOSTILE_URL,
+                                             (TEMPLATES.parent / "render.py").as_uri()}
+    reader = pypdf.PdfReader(target)
+    assert "/EmbeddedFiles" not in reader.trailer["/Root"].get("/Names", {})
+    assert "safe" in reader.pages[0].extract_text()
+
+
+# --- a big team -----------------------------------------------------------------------------------
+
+def test_a_team_of_500_paginates_cleanly(tmp_path_factory, patch):
+    data = tmp_path_factory.mktemp("data_big")
+    generate(GenerateOptions(agents=500, team_size=500, month=MONTH, out=data, months_back=0, seed=5))
+    out = run(tmp_path_factory, patch, data)
+    card = read_csv(out / "agent_scorecard.csv")
+    (path,) = list((out / "teams").glob("*.pdf"))
+    pages = pdf_text(path)
+    assert len(pages) > 10
+    headers = catalog("en")
+    for number_, page in enumerate(pages, start=1):
+        assert f"Page {number_} of {len(pages)}" in page  # every page numbered
+    scorecard_pages = [p for p in pages if headers["punctuality_rate"] in p]
+    assert len(scorecard_pages) >= 5  # the table's header row repeats on each page it spans
+    for row in card.iter_rows(named=True):
+        holding = [i for i, page in enumerate(pages) if row["agent_id"] in page]
+        assert len(holding) == 1, row["agent_id"]  # each agent's performance row once, never split
+        assert flat(row["agent_name"]) in flat(pages[holding[0]])
