@@ -95,10 +95,11 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
     staffed = sorted(report_inputs.scorecard["team_id"].unique().to_list())
     empty = sorted(set(report_inputs.teams["team_id"]) - set(staffed))
     started = dt.datetime.now()
-    jobs = [("team.html", team_context(report_inputs, team_id), folder / f"{team_id}.pdf") for team_id in staffed]
+    jobs = [("team.html", team_context, (report_inputs.for_team(team_id), team_id), folder / f"{team_id}.pdf")
+            for team_id in staffed]
     pages = render_many(jobs)
     seconds = (dt.datetime.now() - started).total_seconds()
-    paths = {team_id: str(job[2]) for team_id, job in zip(staffed, jobs)}
+    paths = {team_id: str(job[3]) for team_id, job in zip(staffed, jobs)}
     return MaterializeResult(value=paths, metadata={
         "dagster/row_count": len(paths), "pages": sum(pages), "seconds": round(seconds, 2),
         "folder": MetadataValue.path(str(folder)),

@@ -23,7 +23,7 @@ from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from core.output import markdown_preview, write_output_csv
 from schemas.sources import SOURCES
-from schemas.validate import UPSTREAM, ValidationOutcome, context_for, validate_source
+from schemas.validate import UPSTREAM, ValidationOutcome, context_for, data_quality_table, validate_source
 
 
 def valid_key(source: str) -> str:
@@ -116,18 +116,6 @@ def build_valid_asset(source: str) -> AssetsDefinition:
 
 
 valid_assets = [build_valid_asset(source) for source in SOURCES]
-
-
-def data_quality_table(outcomes: list[ValidationOutcome]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "source": [o.source for o in outcomes],
-            "rows_read": [o.rows_read for o in outcomes],
-            "rows_used": [o.valid.height for o in outcomes],
-            "rows_quarantined": [o.quarantine.height for o in outcomes],
-            "failed_checks": [o.failed_checks for o in outcomes],
-        }
-    )
 
 
 @monthly_asset(

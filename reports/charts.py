@@ -49,7 +49,7 @@ def trend_chart(months: list[str], series: dict[str, list[float | None]], labels
     axes.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:.0f}%"))
     axes.grid(axis="y", linewidth=0.3)
     axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncol=len(series), fontsize=7)
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.08, right=0.99, top=0.86, bottom=0.24)  # fixed: tight_layout costs a draw
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(figure)

@@ -8,7 +8,7 @@ and coaching appear there as team aggregates. A team report holds its own team's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -40,6 +40,23 @@ class ReportInputs:
     teams: pl.DataFrame  # valid teams
     data_quality: pl.DataFrame
     warnings: pl.DataFrame
+
+    def for_team(self, team_id: str) -> "ReportInputs":
+        """Only what the team's report needs: its own agents' rows (and the center's trend)."""
+        members = self.scorecard.filter(pl.col("team_id") == team_id)["agent_id"].implode()
+        mine = pl.col("agent_id").is_in(members)
+        return replace(
+            self,
+            scorecard=self.scorecard.filter(pl.col("team_id") == team_id),
+            health=self.health.filter(pl.col("team_id") == team_id),
+            trend=self.trend.filter(pl.col("team_id").is_in([team_id, CENTER])),
+            eligibility=self.eligibility.filter(mine),
+            winners=self.winners.filter(pl.col("team_id") == team_id),
+            coaching=self.coaching.filter(pl.col("team_id") == team_id),
+            ledger=self.ledger.filter(mine),
+            complaints=self.complaints.filter(mine),
+            teams=self.teams.filter(pl.col("team_id") == team_id),
+        )
 
 
 def _group_sizes(scorecard: pl.DataFrame) -> dict[str, dict]:

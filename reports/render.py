@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -71,16 +72,25 @@ def _start_worker() -> None:
     _worker = Renderer()
 
 
-def _render_in_worker(job: tuple[str, dict, Path]) -> int:
-    template, context, target = job
-    return _worker.render(template, context, target)
+# A job: the template, a module-level function that builds its context (charts included, so
+# that they too are drawn in parallel), that function's arguments, and the PDF to write.
+Job = tuple[str, Callable[..., dict], tuple, Path]
 
 
-def render_many(jobs: list[tuple[str, dict, Path]], workers: int | None = None) -> list[int]:
-    """Render (template, context, target) jobs in parallel processes; page counts in job order."""
+def _render_job(renderer: Renderer, job: Job) -> int:
+    template, build_context, arguments, target = job
+    return renderer.render(template, build_context(*arguments), target)
+
+
+def _render_in_worker(job: Job) -> int:
+    return _render_job(_worker, job)
+
+
+def render_many(jobs: list[Job], workers: int | None = None) -> list[int]:
+    """Render the jobs in parallel processes; their page counts, in job order."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1:
         renderer = Renderer()
-        return [renderer.render(*job) for job in jobs]
+        return [_render_job(renderer, job) for job in jobs]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker) as pool:
         return list(pool.map(_render_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 4))))

@@ -220,3 +220,15 @@ def validate_month(frames: dict[str, pl.DataFrame], month: Month) -> dict[str, V
         context = context_for(source, month, outcomes[referred] if referred else None)
         outcomes[source] = validate_source(source, frames[source], context, origin=f"{source} of {month}")
     return outcomes
+
+
+def data_quality_table(outcomes: list[ValidationOutcome]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "source": [o.source for o in outcomes],
+            "rows_read": [o.rows_read for o in outcomes],
+            "rows_used": [o.valid.height for o in outcomes],
+            "rows_quarantined": [o.quarantine.height for o in outcomes],
+            "failed_checks": [o.failed_checks for o in outcomes],
+        }
+    )

@@ -54,22 +54,27 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=10_000)
     parser.add_argument("--month", default="2026-10")
     parser.add_argument("--keep", help="folder to keep the generated data and outputs in")
+    parser.add_argument("--team-reports", type=int, default=None, help="render only this many team reports")
     args = parser.parse_args()
+
+    import polars as pl
 
     from core.months import Month
     from core.output import write_output_csv
     from core.policy import Policy
     from ingest.files import FileSource
-    from ingest.history import earlier_complaints, load_valid_month
+    from ingest.history import TREND_COLUMNS, earlier_complaints, earlier_health, load_valid_month
     from ingest.load import load_month
     from ingest.mapping import ColumnMapping
     from metrics.awards import award_eligibility, award_winners, lucky_draw
     from metrics.coaching import coaching_list
-    from metrics.health import complaint_statuses, management_health
+    from metrics.health import cited_status, complaint_statuses, management_health, unknown_complaint_warnings
     from metrics.ranking import rank_agents
     from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
+    from reports.context import ReportInputs, center_context, team_context
     from reports.i18n import Translator, award_deed
-    from schemas.validate import validate_month
+    from reports.render import Renderer, render_many
+    from schemas.validate import data_quality_table, validate_month
     from synthetic.generator import GenerateOptions, generate
 
     month, policy, mapping = Month.parse(args.month), Policy(), ColumnMapping()
@@ -85,15 +90,16 @@ def main() -> int:
         frames = load_month(reader, month, mapping, policy.timezone)
     print(f"    rows: {sum(f.height for f in frames.values()):,}")
     with stage("validate (pandera, lazy)", rows):
-        valid = {s: o.valid for s, o in validate_month(frames, month).items()}
+        outcomes = validate_month(frames, month)
+        valid = {s: o.valid for s, o in outcomes.items()}
     with stage("last month: read + validate", rows):
         previous = load_valid_month(reader, month.previous(), mapping, policy.timezone)
     with stage("metrics → every §9 CSV", rows):
         card = rank_agents(month_metrics(valid, month, policy), policy, last_month_composites(previous, month, policy))
         eligibility = award_eligibility(card, policy)
-        winners = award_winners(card, eligibility, lucky_draw(eligibility, month, policy),
-                                partial(award_deed, Translator(policy.language)))
-        coaching_list(card)
+        draw = lucky_draw(eligibility, month, policy)
+        winners = award_winners(card, eligibility, draw, partial(award_deed, Translator(policy.language)))
+        coaching = coaching_list(card)
         history = earlier_complaints(reader, month, mapping, policy.timezone)
         history[month] = valid["complaints"]
         health = management_health(card, valid["discipline"], valid["qa_evaluations"], valid["qa_deductions"],
@@ -103,6 +109,30 @@ def main() -> int:
         write_output_csv(eligibility, folder / "award_eligibility.csv")
         write_output_csv(winners, folder / "awards.csv")
         write_output_csv(health, folder / "management_health.csv")
+
+    with stage("reports: inputs, one slice per team", rows):
+        statuses = complaint_statuses(history)
+        inputs = ReportInputs(
+            month=month, policy=policy, generated_at="bench", scorecard=card, health=health,
+            trend=pl.concat([earlier_health(reader, out / "pure", month, mapping, policy),
+                             health.select(list(TREND_COLUMNS)).cast(TREND_COLUMNS)]),
+            eligibility=eligibility, winners=winners, draw_seed=draw.seed, draw_pool_size=len(draw.pool),
+            coaching=coaching, ledger=cited_status(valid["discipline"], statuses), complaints=valid["complaints"],
+            teams=valid["teams"], data_quality=data_quality_table(list(outcomes.values())),
+            warnings=unknown_complaint_warnings(valid["discipline"], statuses))
+        teams = sorted(card["team_id"].unique().to_list())[: args.team_reports]
+        jobs = [("team.html", team_context, (inputs.for_team(team), team), folder / "teams" / f"{team}.pdf")
+                for team in teams]
+    started = time.perf_counter()
+    with stage("center report (1 process)", rows):
+        center_pages = Renderer().render("center.html", center_context(inputs), folder / "center_report.pdf")
+    center_seconds = time.perf_counter() - started
+    print(f"    {center_pages} pages, {center_pages / center_seconds:.1f} pages/s")
+    started = time.perf_counter()
+    with stage(f"{len(jobs)} team reports, charts included ({os.cpu_count()} processes)", rows):
+        pages = sum(render_many(jobs))
+    team_seconds = time.perf_counter() - started
+    print(f"    {pages} pages, {pages / team_seconds:.1f} pages/s, {team_seconds / len(jobs):.2f} s per team report")
 
     env = {**os.environ, "DAGSTER_HOME": str(work / "dagster_home")}
     started = time.perf_counter()
