@@ -33,7 +33,7 @@ demo-data: setup
 	$(BIN)/ccpulse generate --agents $(DEMO_AGENTS) --month $(DEMO_MONTH) --months-back 11 --out $(DEMO_DATA) --bad-rows
 
 demo: demo-data
-	$(BIN)/ccpulse run --month $(DEMO_MONTH) --data $(DEMO_DATA) --out $(DEMO_OUT)
+	$(BIN)/ccpulse run --month $(DEMO_MONTH) --data $(DEMO_DATA) --out $(DEMO_OUT) --policy examples/policy.yaml
 
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
@@ -42,7 +42,7 @@ bench: setup
 	$(BIN)/python scripts/bench.py
 
 dev: demo-data
-	CCPULSE_DATA_DIR=$(CURDIR)/$(DEMO_DATA) CCPULSE_OUT_DIR=$(CURDIR)/$(DEMO_OUT) \
+	CCPULSE_DATA_DIR=$(CURDIR)/$(DEMO_DATA) CCPULSE_OUT_DIR=$(CURDIR)/$(DEMO_OUT) CCPULSE_POLICY=$(CURDIR)/examples/policy.yaml \
 		$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 clean:

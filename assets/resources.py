@@ -1,4 +1,4 @@
-"""The run's settings: where data comes from and goes, the policy and the column mapping."""
+"""The run's settings: where data comes from and goes, the policy, the column mapping, and how mail leaves."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from core.errors import ConfigError
 from core.months import Month
 from core.policy import Policy, load_policy
+from delivery.transports import OutboxTransport, SmtpConfig, SmtpTransport, Transport
 from ingest.files import FileSource
 from ingest.load import SourceReader
 from ingest.mapping import ColumnMapping, load_mapping
@@ -37,3 +39,38 @@ class CcpulseSettings(ConfigurableResource):
         path = Path(self.out_dir) / str(month)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+class MailSettings(ConfigurableResource):
+    """How reports leave (SPEC §11): `outbox` writes `.eml` files, `smtp` sends through a server.
+
+    Configured from CCPULSE_MAIL_* and CCPULSE_SMTP_* environment variables through EnvVar, so
+    the password is read at run time and never stored in run config, logs or metadata.
+    """
+
+    transport: str = "outbox"
+    sender: str = "ccpulse <ccpulse@example.invalid>"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_ca_file: str = ""
+    smtp_timeout_seconds: float = 30
+    smtp_attempts: int = 4
+    smtp_first_wait_ms: int = 2000  # the first retry waits this long, each next one twice as long
+
+    def transport_for(self, outbox: Path) -> Transport:
+        if self.transport == "outbox":
+            return OutboxTransport(outbox)
+        if self.transport != "smtp":
+            raise ConfigError(f"CCPULSE_MAIL_TRANSPORT is {self.transport!r}; expected 'outbox' or 'smtp'")
+        if not self.smtp_host:
+            raise ConfigError("CCPULSE_MAIL_TRANSPORT is 'smtp' but CCPULSE_SMTP_HOST is not set")
+        if self.smtp_security not in ("starttls", "tls", "none"):
+            raise ConfigError(f"CCPULSE_SMTP_SECURITY is {self.smtp_security!r}; expected starttls, tls or none")
+        config = SmtpConfig(
+            host=self.smtp_host, port=self.smtp_port, security=self.smtp_security, username=self.smtp_user,
+            password=self.smtp_password, ca_file=self.smtp_ca_file, timeout_seconds=self.smtp_timeout_seconds,
+            attempts=self.smtp_attempts, first_wait_seconds=self.smtp_first_wait_ms / 1000)
+        return SmtpTransport(config, self.sender)

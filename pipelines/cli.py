@@ -55,21 +55,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _failure_messages(result) -> list[str]:
-    messages = []
-    for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
-            continue
-        data = event.step_failure_data
-        user = data.user_failure_data
-        text = user.description if user and user.description else (data.error.message if data.error else "failed")
-        messages.append(f"[{event.step_key}] {text.strip()}")
-    return messages
-
-
-def run_month(month: Month, data: str, out: str, policy: str | None = None, column_mapping: str | None = None,
-              source: str = "files") -> tuple[bool, list[str]]:
-    """Materialize one month's partition with the same Definitions the UI loads."""
+def _configure(data: str, out: str, policy: str | None, column_mapping: str | None, source: str) -> None:
+    """The settings a run reads, as the environment variables the Definitions' resources take."""
     from core.policy import load_policy
 
     load_policy(policy)  # a bad policy file stops here, with every problem listed, before any run starts
@@ -80,42 +67,76 @@ def run_month(month: Month, data: str, out: str, policy: str | None = None, colu
     os.environ["CCPULSE_COLUMN_MAPPING"] = str(Path(column_mapping).resolve()) if column_mapping else ""
     os.environ["CCPULSE_SOURCE"] = source
 
+
+def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tuple[bool, list[str], str]:
+    """Run one month's partition of a job with the same Definitions the UI loads: ok, failures, summary."""
     from dagster import DagsterInstance
 
-    from pipelines.definitions import MONTHLY_JOB, defs
+    from pipelines.definitions import apply_setting_defaults, defs
+    from pipelines.failures import step_failure_lines
 
-    job = defs.resolve_job_def(MONTHLY_JOB)
+    apply_setting_defaults()
+    job = defs.resolve_job_def(job_name)
     keys = job.partitions_def.get_partition_keys()
     if str(month) not in keys:
         return False, [f"month {month} is not a partition: months run from {keys[0]} to {keys[-1]} "
-                       "(a month runs once it has ended; set CCPULSE_FIRST_MONTH for earlier months)"]
+                       "(a month runs once it has ended; set CCPULSE_FIRST_MONTH for earlier months)"], ""
+    # The terminal gets one line per failed step (below); the full event log stays in the instance.
+    config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}, **(run_config or {})}
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            partition_key=str(month),
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-    return result.success, _failure_messages(result)
+        result = job.execute_in_process(partition_key=str(month), instance=instance, raise_on_error=False,
+                                        run_config=config)
+    summary = ""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key.to_user_string() == "delivery":
+            summary = str(materialization.metadata["summary"].value)
+    return result.success, step_failure_lines(result.all_events), summary
+
+
+def run_month(month: Month, data: str, out: str, policy: str | None = None, column_mapping: str | None = None,
+              source: str = "files") -> tuple[bool, list[str], str]:
+    """Materialize one month's partition: every asset, delivery included."""
+    from pipelines.jobs import MONTHLY_JOB
+
+    _configure(data, out, policy, column_mapping, source)
+    return _execute(MONTHLY_JOB, month)
+
+
+def send_month(month: Month, data: str, out: str, policy: str | None = None, force: bool = False,
+               recipients: list[str] | None = None) -> tuple[bool, list[str], str]:
+    """Deliver a month's rendered reports again: what is due, or with `force` everything (to `recipients`)."""
+    from pipelines.jobs import SEND_JOB
+
+    _configure(data, out, policy, None, "files")
+    if not (Path(out) / str(month) / "center_report.pdf").exists():
+        return False, [f"no reports for {month} in {Path(out).resolve()}: run the month first (`ccpulse run`)"], ""
+    config = {"force": force, "recipients": recipients or []}
+    return _execute(SEND_JOB, month, {"ops": {"delivery": {"config": config}}})
+
+
+def _report_failure(what: str, messages: list[str]) -> int:
+    print(f"ccpulse: {what} failed", file=sys.stderr)
+    for message in messages:
+        print(message, file=sys.stderr)
+    return 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from core.errors import PolicyError
 
     try:
-        ok, messages = run_month(args.month, args.data, args.out, args.policy, args.column_mapping, args.source)
+        ok, messages, delivered = run_month(args.month, args.data, args.out, args.policy, args.column_mapping,
+                                            args.source)
     except PolicyError as error:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
     if not ok:
-        print(f"ccpulse: month {args.month} failed", file=sys.stderr)
-        for message in messages:
-            print(message, file=sys.stderr)
-        return 1
+        return _report_failure(f"month {args.month}", messages)
     folder = Path(args.out).resolve() / str(args.month)
     print(f"month {args.month} done: outputs in {folder}")
     for path in sorted(folder.rglob("*")):
-        if path.is_file():
+        if path.is_file() and not path.name.startswith("."):
             print(f"  {path.relative_to(folder)}")
     quality = folder / "data_quality.csv"
     if quality.exists():
@@ -124,6 +145,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"center report: {folder / 'center_report.pdf'}")
     for report in sorted((folder / "teams").glob("*.pdf")):
         print(f"team report:   {report}")
+    print(f"delivery:      {delivered}\n               log: {folder / 'delivery_log.csv'}")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from core.errors import PolicyError
+
+    try:
+        ok, messages, delivered = send_month(args.month, args.data, args.out, args.policy, args.force, args.to)
+    except PolicyError as error:
+        print(f"ccpulse: {error}", file=sys.stderr)
+        return 2
+    if not ok:
+        return _report_failure(f"delivery of {args.month}", messages)
+    print(f"delivery of {args.month}: {delivered}")
+    print(f"log: {Path(args.out).resolve() / str(args.month) / 'delivery_log.csv'}")
     return 0
 
 
@@ -151,6 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--column-mapping", help="YAML mapping vendor column names and values to the contract's")
     run.add_argument("--source", choices=["files"], default="files")
     run.set_defaults(func=cmd_run)
+
+    send = commands.add_parser("send", help="deliver a month's reports again: what is still due, or all with --force")
+    send.add_argument("--month", type=_month, required=True, help="YYYY-MM")
+    send.add_argument("--data", required=True, help="the data folder the month was run with")
+    send.add_argument("--out", required=True, help="the out folder the month was run with")
+    send.add_argument("--policy", help="policy YAML (its center_report_recipients and language apply)")
+    send.add_argument("--force", action="store_true", help="send again what was already delivered")
+    send.add_argument("--to", action="append", metavar="ADDRESS", help="only to this recipient (repeatable)")
+    send.set_defaults(func=cmd_send)
     return parser
 
 

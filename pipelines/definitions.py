@@ -4,33 +4,34 @@ from __future__ import annotations
 
 import os
 
-from dagster import (
-    AssetSelection,
-    Definitions,
-    EnvVar,
-    FilesystemIOManager,
-    build_schedule_from_partitioned_job,
-    define_asset_job,
-)
+from dagster import Definitions, EnvVar, FilesystemIOManager, build_schedule_from_partitioned_job
 
 from assets import metrics, reports
+from assets.delivery import delivery
 from assets.ingest import raw_assets
-from assets.partitions import POLICY_AT_LOAD, monthly_partitions
-from assets.resources import CcpulseSettings
+from assets.partitions import POLICY_AT_LOAD
+from assets.resources import CcpulseSettings, MailSettings
 from assets.validated import data_quality, valid_assets
-
-MONTHLY_JOB = "ccpulse_monthly"
+from pipelines.jobs import MONTHLY_JOB, SEND_JOB, monthly_job, send_job  # noqa: F401 (names for the CLI)
+from pipelines.sensors import ops_alert_on_failure
 
 # Optional settings may be left unset; required ones (data and out dirs) may not.
-for optional, default in {"CCPULSE_POLICY": "", "CCPULSE_COLUMN_MAPPING": "", "CCPULSE_SOURCE": "files"}.items():
-    os.environ.setdefault(optional, default)
+OPTIONAL_SETTINGS = {
+    "CCPULSE_POLICY": "", "CCPULSE_COLUMN_MAPPING": "", "CCPULSE_SOURCE": "files",
+    "CCPULSE_MAIL_TRANSPORT": "outbox", "CCPULSE_MAIL_FROM": "ccpulse <ccpulse@example.invalid>",
+    "CCPULSE_SMTP_HOST": "", "CCPULSE_SMTP_PORT": "587", "CCPULSE_SMTP_SECURITY": "starttls",
+    "CCPULSE_SMTP_USER": "", "CCPULSE_SMTP_PASSWORD": "", "CCPULSE_SMTP_CA_FILE": "",
+    "CCPULSE_SMTP_ATTEMPTS": "4", "CCPULSE_SMTP_RETRY_WAIT_MS": "2000",
+}
 
-monthly_job = define_asset_job(
-    MONTHLY_JOB,
-    selection=AssetSelection.all(),
-    partitions_def=monthly_partitions,
-    description="Everything for one month: ingest, validate, and every output of SPEC §9.",
-)
+
+def apply_setting_defaults() -> None:
+    """Fill in the optional settings left unset (again before each CLI run: tests unset them)."""
+    for optional, default in OPTIONAL_SETTINGS.items():
+        os.environ.setdefault(optional, default)
+
+
+apply_setting_defaults()
 
 # Month M runs on day `schedule_day` of M+1 at 06:00 in the center's timezone (SPEC §1).
 monthly_schedule = build_schedule_from_partitioned_job(
@@ -58,9 +59,11 @@ defs = Definitions(
         reports.report_inputs,
         reports.center_report,
         reports.team_reports,
+        delivery,
     ],
-    jobs=[monthly_job],
+    jobs=[monthly_job, send_job],
     schedules=[monthly_schedule],
+    sensors=[ops_alert_on_failure],
     resources={
         "settings": CcpulseSettings(
             data_dir=EnvVar("CCPULSE_DATA_DIR"),
@@ -68,6 +71,18 @@ defs = Definitions(
             policy_file=EnvVar("CCPULSE_POLICY"),
             column_mapping_file=EnvVar("CCPULSE_COLUMN_MAPPING"),
             source=EnvVar("CCPULSE_SOURCE"),
+        ),
+        "mail": MailSettings(
+            transport=EnvVar("CCPULSE_MAIL_TRANSPORT"),
+            sender=EnvVar("CCPULSE_MAIL_FROM"),
+            smtp_host=EnvVar("CCPULSE_SMTP_HOST"),
+            smtp_port=EnvVar.int("CCPULSE_SMTP_PORT"),
+            smtp_security=EnvVar("CCPULSE_SMTP_SECURITY"),
+            smtp_user=EnvVar("CCPULSE_SMTP_USER"),
+            smtp_password=EnvVar("CCPULSE_SMTP_PASSWORD"),
+            smtp_ca_file=EnvVar("CCPULSE_SMTP_CA_FILE"),
+            smtp_attempts=EnvVar.int("CCPULSE_SMTP_ATTEMPTS"),
+            smtp_first_wait_ms=EnvVar.int("CCPULSE_SMTP_RETRY_WAIT_MS"),
         ),
         # Intermediate frames are kept in the instance's storage folder, so a re-run of one
         # step (or a backfill) reads what the steps before it wrote.

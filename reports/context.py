@@ -145,6 +145,37 @@ def _health_row(t: Translator, row: dict, team_names: dict) -> dict:
     }
 
 
+def report_titles(inputs: ReportInputs) -> dict[str, str]:
+    """Each report's title in the report's language: CENTER for the center report, else the team id."""
+    t = Translator(inputs.policy.language)
+    titles = {CENTER: t("center_report")}
+    titles.update({row["team_id"]: t("team_report", team=row["team_name"]) for row in inputs.teams.iter_rows(named=True)})
+    return titles
+
+
+def headline_figures(inputs: ReportInputs) -> dict[str, list[tuple[str, str]]]:
+    """The few figures an email quotes for each report (CENTER, or a team id), with their n and targets."""
+    t, policy = Translator(inputs.policy.language), inputs.policy
+    sizes = _group_sizes(inputs.scorecard)
+    figures = {}
+    for row in inputs.health.iter_rows(named=True):
+        n = sizes.get(row["team_id"])
+        if n is None:
+            continue
+        flags = "; ".join(t.criterion(flag) for flag in row["flags"].split(";") if flag)
+        figures[row["team_id"]] = [
+            (t("csat"), with_n(percent(row["csat"]), n["csat_responses"], policy.min_csat_responses)
+             + " · " + t("target", value=percent(policy.csat_target, 0))),
+            (t("qa_score"), with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals)
+             + " · " + t("target", value=number(policy.qa_target, 0))),
+            (t("attendance_rate"), with_n(percent(row["attendance_rate"]), n["required_shifts"])),
+            (t("penalty_rate_per_100"), number(row["penalty_rate_per_100"])),
+            (t("headcount"), str(row["headcount"])),
+            (t("management_health"), t(f"status_{row['status']}") + (f" ({flags})" if flags else "")),
+        ]
+    return figures
+
+
 def _common(inputs: ReportInputs, t: Translator, title: str) -> dict:
     return {
         "lang": inputs.policy.language,

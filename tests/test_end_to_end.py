@@ -30,7 +30,7 @@ def finished_month(generated, tmp_path_factory):
     patch.setenv("DAGSTER_HOME", str(home))
     out = tmp_path_factory.mktemp("out")
     for month in MONTH.back(2):  # three months, oldest first, as the schedule would run them
-        ok, messages = run_month(month, str(generated), str(out))
+        ok, messages, _ = run_month(month, str(generated), str(out))
         assert ok, messages
     patch.undo()
     return generated / str(MONTH), out / str(MONTH), home
@@ -176,7 +176,7 @@ def test_awards_go_to_eligible_agents_and_the_draw_can_be_redone(finished_month)
 def test_a_policy_file_changes_the_run_and_is_recorded(generated, tmp_path, dagster_home):
     policy = tmp_path / "policy.yaml"
     policy.write_text("lucky_draw_winners: 5\nlucky_draw_salt: spring-party\n", encoding="utf-8")
-    ok, messages = run_month(MONTH, str(generated), str(tmp_path / "out"), policy=str(policy))
+    ok, messages, _ = run_month(MONTH, str(generated), str(tmp_path / "out"), policy=str(policy))
     assert ok, messages
     out = tmp_path / "out" / str(MONTH)
     assert read_output(out, "awards.csv").filter(pl.col("award") == "lucky_draw").height == 5

@@ -40,7 +40,7 @@ def pdf_fonts(path: Path) -> set[str]:
 def run(tmp_path_factory, monkeypatch_scope, data: Path, policy: str | None = None) -> Path:
     out = tmp_path_factory.mktemp("out")
     monkeypatch_scope.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
-    ok, messages = run_month(MONTH, str(data), str(out), policy=policy)
+    ok, messages, _ = run_month(MONTH, str(data), str(out), policy=policy)
     assert ok, messages
     return out / str(MONTH)
 
@@ -58,7 +58,7 @@ def month_out(tmp_path_factory, patch):
     generate(GenerateOptions(agents=90, month=MONTH, out=data, months_back=2, seed=21, bad_rows=True))
     out = root / "out"
     patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
-    ok, messages = run_month(MONTH, str(data), str(out))
+    ok, messages, _ = run_month(MONTH, str(data), str(out))
     assert ok, messages
     return out / str(MONTH)
 
@@ -152,7 +152,7 @@ def test_a_rerun_writes_identical_pdfs(month_out, patch):
 
     before = pdfs()
     # the same month again, into the same folder: the generation time is kept, so nothing changes
-    ok, messages = run_month(MONTH, str(month_out.parent.parent / "data_used"), str(month_out.parent))
+    ok, messages, _ = run_month(MONTH, str(month_out.parent.parent / "data_used"), str(month_out.parent))
     assert ok, messages
     assert pdfs() == before
 

@@ -1,0 +1,1 @@
+"""Email delivery of the month's reports, exactly once (SPEC §11)."""

@@ -1,0 +1,176 @@
+"""How a message leaves: `.eml` files in the month's outbox (the default) or an SMTP server.
+
+SMTP failures are sorted into transient ones (4xx replies, dropped or refused connections,
+timeouts), retried with exponential backoff on a fresh connection, and permanent ones
+(5xx replies, TLS and login failures), which fail that message at once. Neither the user
+name nor the password ever appears in an error text.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from pathlib import Path
+from typing import Literal, Protocol
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+KIND_HEADER = "X-Ccpulse-Kind"
+
+
+class SendFailed(Exception):
+    """A message that did not go out. `fatal`: no later message can go out either (login, TLS)."""
+
+    def __init__(self, detail: str, attempts: int, fatal: bool = False):
+        super().__init__(detail)
+        self.detail, self.attempts, self.fatal = detail, attempts, fatal
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, message: EmailMessage, recipient: str) -> int:
+        """Hand the message over; returns the attempts it took, or raises SendFailed."""
+
+    def close(self) -> None: ...
+
+
+class OutboxTransport:
+    """Standard `.eml` files (RFC 5322, CRLF), one per message, for a mail client or relay to pick up."""
+
+    name = "outbox"
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def file_for(self, message: EmailMessage, recipient: str) -> Path:
+        kind = message.get(KIND_HEADER, "first")
+        if kind == "first":  # written again after a crash before logging: same name, same message
+            return self.folder / f"{recipient}.eml"
+        number = 1
+        while (self.folder / f"{recipient}.{kind}-{number}.eml").exists():
+            number += 1
+        return self.folder / f"{recipient}.{kind}-{number}.eml"
+
+    def send(self, message: EmailMessage, recipient: str) -> int:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.file_for(message, recipient)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(message.as_bytes(policy=SMTP_POLICY))
+        os.replace(partial, target)  # a reader never sees half a message
+        return 1
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    ca_file: str = ""  # a private CA for the relay's certificate; the system's CAs otherwise
+    timeout_seconds: float = 30
+    attempts: int = 4
+    first_wait_seconds: float = 2
+    max_wait_seconds: float = 60
+
+    def __repr__(self) -> str:  # never shows the credentials
+        return f"SmtpConfig(host={self.host!r}, port={self.port}, security={self.security!r})"
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, (ssl.SSLError, smtplib.SMTPNotSupportedError)):
+        return False
+    return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
+
+
+class SmtpTransport:
+    name = "smtp"
+
+    def __init__(self, config: SmtpConfig, sender: str):
+        self.config, self.sender = config, sender
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        context = ssl.create_default_context(cafile=config.ca_file or None)
+        if config.security == "tls":
+            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout_seconds, context=context)
+        else:
+            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
+            if config.security == "starttls":
+                smtp.starttls(context=context)
+        if config.username:
+            smtp.login(config.username, config.password)
+        return smtp
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
+    def _hand_over(self, message: EmailMessage, recipient: str) -> None:
+        if self._smtp is None:
+            try:
+                self._smtp = self._connect()
+            except Exception as error:
+                error.ccpulse_while_connecting = True  # a permanent failure here stops every message
+                raise
+        try:
+            self._smtp.send_message(message, from_addr=self.sender, to_addrs=[recipient])
+        except Exception as error:
+            if _is_transient(error):
+                self._drop()  # the next attempt starts on a fresh connection
+            raise
+
+    def send(self, message: EmailMessage, recipient: str) -> int:
+        config = self.config
+        retrying = Retrying(
+            stop=stop_after_attempt(config.attempts),
+            wait=wait_exponential(multiplier=config.first_wait_seconds, max=config.max_wait_seconds),
+            retry=retry_if_exception(_is_transient),
+            reraise=True,
+        )
+        try:
+            retrying(self._hand_over, message, recipient)
+        except Exception as error:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            fatal = getattr(error, "ccpulse_while_connecting", False) and not _is_transient(error)
+            raise SendFailed(self.describe(error), attempts, fatal) from None
+        return retrying.statistics.get("attempt_number", 1)
+
+    def describe(self, error: BaseException) -> str:
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            text = "; ".join(f"{who}: {code} {reply.decode(errors='replace')}"
+                             for who, (code, reply) in error.recipients.items())
+        elif isinstance(error, smtplib.SMTPResponseException):
+            reply = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+            text = f"{error.smtp_code} {reply}"
+        else:
+            text = f"{type(error).__name__}: {error}"
+        text = f"{self.config.host}:{self.config.port}: {text}"
+        for secret in (self.config.password, self.config.username):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._smtp = None

@@ -1,0 +1,260 @@
+"""Delivery without Dagster: routing, the exactly-once plan, and sending through a real SMTP
+server (aiosmtpd on loopback) that refuses, stalls and drops connections on cue."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import trustme
+
+from delivery.compose import CORRECTION, FIRST, RESEND, Letter, Report, compose, sha256_of
+from delivery.log import FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, DeliveryLog
+from delivery.send import deliver, plan, route, undelivered
+from delivery.transports import OutboxTransport, SendFailed, SmtpConfig, SmtpTransport
+from tests.smtp_server import Credentials, Recorder, smtp_server
+
+MONTH = "2026-10"
+SENDER = "ccpulse <reports@ops.example.com>"
+
+
+def _pdf(folder: Path, name: str, body: str) -> Report:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.7\n" + body.encode() + b"\n%%EOF\n")
+    figures = (("CSAT", "95.0% (n=120)"), ("QA score", "91.2 (n=12)"))
+    return Report(name=name, path=path, title=f"Report {name}", figures=figures, sha256=sha256_of(path))
+
+
+@pytest.fixture
+def month_dir(tmp_path) -> Path:
+    folder = tmp_path / MONTH
+    folder.mkdir()
+    return folder
+
+
+def _reports(folder: Path, version: str = "v1") -> tuple[Report, dict[str, Report]]:
+    center = _pdf(folder, "center_report.pdf", f"center {version}")
+    teams = {team: _pdf(folder, f"teams/{team}.pdf", f"{team} {version}") for team in ("T01", "T02", "T03", "T04")}
+    return center, teams
+
+
+EMAILS = {"T01": "sup1@example.com", "T02": "sup2@example.com", "T03": None, "T04": "not an address"}
+
+
+def _send(folder, transport, version="v1", force=False, only=None, emails=EMAILS, center_to=("director@example.com",)):
+    center, teams = _reports(folder, version)
+    routing, unroutable = route(center, list(center_to), teams, emails)
+    log = DeliveryLog(folder)
+    rows = deliver(MONTH, routing, unroutable, log, transport, lambda letter: compose(letter, "en", SENDER),
+                   force=force, only=only)
+    return rows, routing, log
+
+
+def _smtp(port: int, **overrides) -> SmtpTransport:
+    settings = {"host": "127.0.0.1", "port": port, "security": "none", "attempts": 4, "first_wait_seconds": 0.01,
+                "timeout_seconds": 5, **overrides}
+    return SmtpTransport(SmtpConfig(**settings), SENDER)
+
+
+def test_routing_groups_a_recipients_reports_and_lists_the_unroutable(month_dir):
+    center, teams = _reports(month_dir)
+    emails = {"T01": "Sup1@EXAMPLE.com", "T02": "sup1@example.com", "T03": None, "T04": "sup4@example"}
+    routing, unroutable = route(center, ["director@example.com", "Sup1@example.com"], teams, emails)
+    assert {who: [r.name for r in reports] for who, reports in routing.items()} == {
+        "director@example.com": ["center_report.pdf"],
+        "Sup1@example.com": ["center_report.pdf", "teams/T01.pdf"],  # domain case folded, local part kept
+        "sup1@example.com": ["teams/T02.pdf"],
+    }
+    assert [(u.report.name, u.status) for u in unroutable] == [("teams/T03.pdf", NO_ADDRESS),
+                                                               ("teams/T04.pdf", INVALID_ADDRESS)]
+    assert "sup4@example" in unroutable[1].detail
+
+    routing, unroutable = route(center, [], {}, {})
+    assert routing == {} and unroutable[0].detail == "the policy lists no center_report_recipients"
+
+
+def test_plan_sends_each_version_once_corrects_changes_and_resends_on_purpose(month_dir):
+    center, teams = _reports(month_dir)
+    routing, _ = route(center, ["director@example.com"], teams, EMAILS)
+    first = plan(MONTH, routing, {})
+    assert [(letter.recipient, letter.kind) for letter in first] == [
+        ("director@example.com", FIRST), ("sup1@example.com", FIRST), ("sup2@example.com", FIRST)]
+
+    sent = {("sup1@example.com", "teams/T01.pdf"): [{"sha256": teams["T01"].sha256, "logged_at": "2026-11-03T06:00"}],
+            ("sup2@example.com", "teams/T02.pdf"): [{"sha256": "an older version", "logged_at": "2026-11-03T06:01"}]}
+    again = {letter.recipient: letter for letter in plan(MONTH, routing, sent)}
+    assert set(again) == {"director@example.com", "sup2@example.com"}
+    assert again["sup2@example.com"].kind == CORRECTION
+    assert again["sup2@example.com"].replaced_at == {"teams/T02.pdf": "2026-11-03T06:01"}
+
+    forced = plan(MONTH, routing, sent, force=True, only={"sup1@example.com"})
+    assert [(letter.recipient, letter.kind) for letter in forced] == [("sup1@example.com", RESEND)]
+    assert forced[0].message_id_digest != first[1].message_id_digest
+    assert undelivered(routing, sent) == [("director@example.com", center), ("sup2@example.com", teams["T02"])]
+
+
+def test_outbox_gets_one_eml_per_recipient_and_a_rerun_adds_none(month_dir):
+    outbox = month_dir / "outbox"
+    rows, _, log = _send(month_dir, OutboxTransport(outbox))
+    files = sorted(path.name for path in outbox.iterdir())
+    assert files == ["director@example.com.eml", "sup1@example.com.eml", "sup2@example.com.eml"]
+    assert [(row["report"], row["status"]) for row in rows if row["status"] != SENT] == [
+        ("teams/T03.pdf", NO_ADDRESS), ("teams/T04.pdf", INVALID_ADDRESS)]
+
+    message = email.message_from_bytes((outbox / "sup1@example.com.eml").read_bytes(), policy=email.policy.default)
+    assert message["To"] == "sup1@example.com" and message["Subject"] == "ccpulse 2026-10: Report teams/T01.pdf"
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_filename() == "ccpulse_2026-10_team_T01.pdf"
+    assert attachment.get_content() == (month_dir / "teams/T01.pdf").read_bytes()
+    assert "CSAT: 95.0% (n=120)" in message.get_body(("plain",)).get_content()
+
+    log_before = log.path.read_bytes()
+    rows, _, _ = _send(month_dir, OutboxTransport(outbox))
+    assert rows == [] and len(list(outbox.iterdir())) == 3
+    assert log.path.read_bytes() == log_before  # an unchanged problem is not logged again
+
+    rows, _, _ = _send(month_dir, OutboxTransport(outbox), version="v2")  # every report changed
+    assert {row["kind"] for row in rows if row["status"] == SENT} == {CORRECTION}
+    corrected = email.message_from_bytes((outbox / "sup1@example.com.correction-1.eml").read_bytes(),
+                                         policy=email.policy.default)
+    assert corrected["Subject"].startswith("Correction: ")
+    assert "correction" in corrected.get_body(("plain",)).get_content()
+
+
+def test_smtp_delivers_to_the_right_recipients_with_their_attachments(month_dir):
+    with smtp_server() as (server, port):
+        rows, routing, log = _send(month_dir, _smtp(port))
+    by_recipient = {got.recipients[0]: got for got in server.received}
+    assert sorted(by_recipient) == ["director@example.com", "sup1@example.com", "sup2@example.com"]
+    for recipient, got in by_recipient.items():
+        assert got.recipients == [recipient] and got.sender == "reports@ops.example.com"
+        message = got.message
+        assert message["To"] == recipient
+        names = [part.get_filename() for part in message.iter_attachments()]
+        expected = [report.attachment_name(MONTH) for report in routing[recipient]]
+        assert names == expected
+        for part, report in zip(message.iter_attachments(), routing[recipient]):
+            assert hashlib.sha256(part.get_content()).hexdigest() == report.sha256
+    sent = [row for row in log.rows() if row["status"] == SENT]
+    assert {(row["recipient"], row["report"]) for row in sent} == {
+        ("director@example.com", "center_report.pdf"), ("sup1@example.com", "teams/T01.pdf"),
+        ("sup2@example.com", "teams/T02.pdf")}
+    assert all(row["transport"] == "smtp" and row["attempts"] == "1" for row in sent)
+
+
+def test_nothing_is_sent_twice_across_runs_and_force_resends(month_dir):
+    with smtp_server() as (server, port):
+        _send(month_dir, _smtp(port))
+        _send(month_dir, _smtp(port))
+        assert len(server.received) == 3
+        _send(month_dir, _smtp(port), force=True, only={"sup2@example.com"})
+        assert len(server.received) == 4
+        assert server.received[-1].message["Subject"].startswith("Resent: ")
+
+
+def test_a_refused_recipient_fails_alone_and_is_logged(month_dir):
+    recorder = Recorder(refuse={"sup1@example.com": "550 5.1.1 no such mailbox"})
+    with smtp_server(recorder) as (server, port):
+        rows, routing, log = _send(month_dir, _smtp(port))
+    assert sorted(got.recipients[0] for got in server.received) == ["director@example.com", "sup2@example.com"]
+    (failed,) = [row for row in rows if row["status"] == FAILED]
+    assert failed["recipient"] == "sup1@example.com" and failed["attempts"] == 1  # permanent: not retried
+    assert "550 5.1.1 no such mailbox" in failed["detail"]
+    assert undelivered(routing, log.delivered()) == [("sup1@example.com", routing["sup1@example.com"][0])]
+
+    with smtp_server() as (server, port):  # the mailbox exists now: the next run sends only what is due
+        _send(month_dir, _smtp(port))
+    assert [got.recipients for got in server.received] == [["sup1@example.com"]]
+
+
+def test_transient_refusals_are_retried_with_backoff(month_dir):
+    recorder = Recorder(transient={"sup2@example.com": 2})
+    with smtp_server(recorder) as (server, port):
+        started = time.perf_counter()
+        rows, _, _ = _send(month_dir, _smtp(port, first_wait_seconds=0.2))
+        waited = time.perf_counter() - started
+    (row,) = [row for row in rows if row["recipient"] == "sup2@example.com"]
+    assert (row["status"], row["attempts"]) == (SENT, 3)
+    assert waited >= 0.2 + 0.4  # two waits, the second twice the first
+    assert [got.recipients[0] for got in server.received].count("sup2@example.com") == 1
+
+
+def test_retries_give_up_after_the_last_attempt(month_dir):
+    recorder = Recorder(transient={"sup2@example.com": 10})
+    with smtp_server(recorder) as (server, port):
+        rows, _, _ = _send(month_dir, _smtp(port, attempts=3))
+    (row,) = [row for row in rows if row["recipient"] == "sup2@example.com"]
+    assert (row["status"], row["attempts"]) == (FAILED, 3) and "451" in row["detail"]
+    assert len(server.received) == 2
+
+
+def test_a_connection_dropped_mid_run_is_retried_on_a_new_one(month_dir):
+    recorder = Recorder(drop_on_data={2})  # the second message's DATA loses the connection
+    with smtp_server(recorder) as (server, port):
+        rows, routing, log = _send(month_dir, _smtp(port))
+    recipients = sorted(got.recipients[0] for got in server.received)
+    assert recipients == ["director@example.com", "sup1@example.com", "sup2@example.com"]  # each exactly once
+    attempts = {row["recipient"]: row["attempts"] for row in rows if row["status"] == SENT}
+    assert attempts == {"director@example.com": 1, "sup1@example.com": 2, "sup2@example.com": 1}
+    assert undelivered(routing, log.delivered()) == []
+
+
+def test_a_wrong_password_fails_every_message_without_leaking_it(month_dir):
+    credentials = Credentials("ccpulse-relay", "right horse battery")
+    with smtp_server(credentials=credentials) as (server, port):
+        rows, _, log = _send(month_dir, _smtp(port, username="ccpulse-relay", password="wrong staple 9f3k"))
+    # One login (smtplib tries PLAIN, then LOGIN), not one per attempt and message: no retry storm.
+    assert server.received == [] and credentials.attempts == 2
+    failed = [row for row in rows if row["status"] == FAILED]
+    assert len(failed) == 3 and "535" in failed[0]["detail"] and failed[1]["detail"].startswith("not tried")
+    text = log.path.read_text(encoding="utf-8-sig")
+    assert "wrong staple 9f3k" not in text and "ccpulse-relay" not in text
+
+
+def test_login_then_starttls_and_implicit_tls(month_dir, tmp_path):
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    credentials = Credentials("ccpulse-relay", "right horse battery")
+
+    with smtp_server(credentials=credentials, tls_context=server_context) as (server, port):
+        _send(month_dir, _smtp(port, security="starttls", ca_file=str(ca_file), username="ccpulse-relay",
+                               password="right horse battery"))
+    assert len(server.received) == 3
+
+    with smtp_server(credentials=credentials, tls_context=server_context) as (server, port):
+        letter = Letter(MONTH, "x@example.com", [_reports(month_dir)[0]])
+        with pytest.raises(SendFailed, match="CERTIFICATE_VERIFY_FAILED") as failure:
+            _smtp(port, security="starttls").send(compose(letter, "en", SENDER), "x@example.com")
+        assert failure.value.fatal and failure.value.attempts == 1  # an untrusted certificate is not retried
+
+    with smtp_server(implicit_tls=server_context) as (server, port):
+        other = month_dir.parent / "implicit" / MONTH
+        other.mkdir(parents=True)
+        _send(other, _smtp(port, security="tls", ca_file=str(ca_file)))
+    assert len(server.received) == 3
+
+
+def test_two_deliveries_of_one_month_at_once_send_each_message_once(month_dir):
+    class Slow(OutboxTransport):
+        def send(self, message, recipient):
+            time.sleep(0.05)
+            return super().send(message, recipient)
+
+    outbox = month_dir / "outbox"
+    threads = [threading.Thread(target=_send, args=(month_dir, Slow(outbox))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = [row for row in DeliveryLog(month_dir).rows() if row["status"] == SENT]
+    assert len(sent) == 3 and len(list(outbox.iterdir())) == 3
