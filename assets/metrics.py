@@ -9,6 +9,7 @@ from functools import partial
 import polars as pl
 from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue
 
+from assets.believability import DATA_BELIEVABILITY
 from assets.common import monthly_asset
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
@@ -45,6 +46,7 @@ def _result(frame: pl.DataFrame, path=None, shown: pl.DataFrame | None = None, *
 @monthly_asset(
     ins={name: _valid(name) for name in
          ["agents", "attendance", "qa_evaluations", "csat_responses", "complaints", "discipline"]},
+    deps=[DATA_BELIEVABILITY],  # its blocking checks keep metrics off unbelievable data
     group_name="metrics",
     kinds={"polars"},
     description="SPEC §4 per active agent: attendance, punctuality, QA, CSAT, complaints, discipline.",
@@ -57,6 +59,7 @@ def agent_month_metrics(context: AssetExecutionContext, settings: CcpulseSetting
 
 @monthly_asset(
     ins={"complaints": _valid("complaints"), "discipline": _valid("discipline")},
+    deps=[DATA_BELIEVABILITY],
     group_name="metrics",
     kinds={"polars", "csv"},
     description="Each complaint's status as of the month: its row in the latest month up to this one that holds "

@@ -47,13 +47,13 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
 def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
                   management_health: pl.DataFrame, health_trend: pl.DataFrame, award_eligibility: pl.DataFrame,
                   awards: dict, coaching: pl.DataFrame, complaint_statuses: pl.DataFrame, data_quality: pl.DataFrame,
-                  teams: ValidationOutcome, discipline: ValidationOutcome, complaints: ValidationOutcome):
+                  data_believability: pl.DataFrame, teams: ValidationOutcome, discipline: ValidationOutcome, complaints: ValidationOutcome):
     month = partition_month(context.partition_key)
     policy = settings.policy()
     folder = settings.month_dir(month)
     design = list(TEMPLATES.iterdir()) + list(MESSAGES.iterdir())
     inputs_print = fingerprint([folder / name for name in OUTPUT_FILES] + design,
-                               extra=health_trend.write_csv())
+                               extra=health_trend.write_csv() + data_believability.write_csv())
     inputs = ReportInputs(
         month=month, policy=policy,
         generated_at=generation_time(folder, inputs_print, policy.timezone),
@@ -62,6 +62,7 @@ def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, age
         draw_pool_size=len(awards["lucky_draw_pool"]), coaching=coaching,
         ledger=cited_status(discipline.valid, complaint_statuses), complaints=complaints.valid, teams=teams.valid,
         data_quality=data_quality,
+        expectations=data_believability,
         warnings=unknown_complaint_warnings(discipline.valid, complaint_statuses),
     )
     return MaterializeResult(value=inputs, metadata={"generated_at": inputs.generated_at, "language": policy.language})

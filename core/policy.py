@@ -56,6 +56,8 @@ class Policy(BaseModel):
     ops_alert_recipients: list[str] = []
     schedule_day: int = Field(3, ge=1, le=28)
     volume_band: float = Field(0.4, gt=0)
+    # `<source>.<expectation>: warn | block` for the data-believability suites (schemas/expectations.py)
+    expectation_severity: dict[str, Literal["warn", "block"]] = {}
 
     @field_validator("timezone")
     @classmethod
@@ -64,6 +66,16 @@ class Policy(BaseModel):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("expectation_severity")
+    @classmethod
+    def _known_expectations(cls, value: dict) -> dict:
+        from schemas.expectations import EXPECTATION_KEYS  # the suites' names; importing them does not import GX
+
+        unknown = sorted(set(value) - EXPECTATION_KEYS)
+        if unknown:
+            raise ValueError(f"unknown expectation(s) {', '.join(unknown)}; known: {', '.join(sorted(EXPECTATION_KEYS))}")
         return value
 
     def as_yaml(self) -> str:

@@ -7,6 +7,7 @@ import os
 from dagster import Definitions, EnvVar, FilesystemIOManager, build_schedule_from_partitioned_job
 
 from assets import metrics, reports
+from assets.believability import data_believability
 from assets.delivery import delivery
 from assets.ingest import raw_assets
 from assets.partitions import POLICY_AT_LOAD
@@ -48,6 +49,7 @@ defs = Definitions(
         *raw_assets,
         *valid_assets,
         data_quality,
+        data_believability,
         metrics.agent_month_metrics,
         metrics.complaint_statuses,
         metrics.agent_scorecard,

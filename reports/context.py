@@ -40,6 +40,7 @@ class ReportInputs:
     teams: pl.DataFrame  # valid teams
     data_quality: pl.DataFrame
     warnings: pl.DataFrame
+    expectations: pl.DataFrame  # the believability suites' results (schemas/expectations.py)
 
     def for_team(self, team_id: str) -> "ReportInputs":
         """Only what the team's report needs: its own agents' rows (and the center's trend)."""
@@ -233,6 +234,13 @@ def center_context(inputs: ReportInputs) -> dict:
             {**row, "failed_checks": row["failed_checks"] or MISSING} for row in inputs.data_quality.iter_rows(named=True)
         ],
         "warnings": inputs.warnings["warning"].to_list(),
+        "expectations_failed": [
+            {"source": row["source"], "expectation": t(f"expectation_{row['expectation']}"), "observed": row["observed"],
+             "severity": t(f"severity_{row['severity']}")}
+            for row in inputs.expectations.filter(~pl.col("passed")).iter_rows(named=True)],
+        "expectations_checked": inputs.expectations.height,
+        "expectations_not_evaluated": inputs.expectations.filter(
+            pl.col("observed").str.starts_with("not evaluated")).height,
         "policy": [{"key": key, "value": str(value)} for key, value in policy.model_dump(mode="json").items()],
     }
 

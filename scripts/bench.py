@@ -94,6 +94,21 @@ def main() -> int:
         valid = {s: o.valid for s, o in outcomes.items()}
     with stage("last month: read + validate", rows):
         previous = load_valid_month(reader, month.previous(), mapping, policy.timezone)
+    # Great Expectations: its import alone is a fixed cost the believability step adds to a run.
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import great_expectations, great_expectations.expectations"], check=True)
+    print(f"  GX import (fresh process): {time.perf_counter() - started:.1f} s")
+    with stage("GX believability suites + Data Docs", rows):
+        from schemas.expectations import SuiteInputs, run_suites
+        from schemas.validate import active_agents
+
+        previous_rows = {source: (table.frame.height if (table := reader.read(source, month.previous())) else None)
+                         for source in outcomes}
+        suite_inputs = SuiteInputs(month, policy, previous_rows,
+                                   sorted(active_agents(valid["agents"], month)["agent_id"].to_list()))
+        expectations = run_suites(valid, {source: outcome.rows_read for source, outcome in outcomes.items()},
+                                  suite_inputs, out / "pure" / str(month) / "data_docs")
+    print(f"    {expectations.height} expectations, {(~expectations['passed']).sum()} failed")
     with stage("metrics → every §9 CSV", rows):
         card = rank_agents(month_metrics(valid, month, policy), policy, last_month_composites(previous, month, policy))
         eligibility = award_eligibility(card, policy)
@@ -119,7 +134,7 @@ def main() -> int:
             eligibility=eligibility, winners=winners, draw_seed=draw.seed, draw_pool_size=len(draw.pool),
             coaching=coaching, ledger=cited_status(valid["discipline"], statuses), complaints=valid["complaints"],
             teams=valid["teams"], data_quality=data_quality_table(list(outcomes.values())),
-            warnings=unknown_complaint_warnings(valid["discipline"], statuses))
+            warnings=unknown_complaint_warnings(valid["discipline"], statuses), expectations=expectations)
         teams = sorted(card["team_id"].unique().to_list())[: args.team_reports]
         jobs = [("team.html", team_context, (inputs.for_team(team), team), folder / "teams" / f"{team}.pdf")
                 for team in teams]

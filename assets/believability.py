@@ -1,0 +1,90 @@
+"""Asset `data_believability` (group `validated`): the Great Expectations suites of
+schemas/expectations.py run on the month's valid rows, one asset check per expectation.
+
+A failed expectation the policy marks `block` fails its check with ERROR severity, and
+the checks are blocking, so the metrics (which depend on this asset) do not run on
+unbelievable data. `warn` gives a WARN failure and the month goes on. The results feed
+the center report's data-quality appendix; the GX Data Docs go to `<month>/data_docs/`.
+"""
+
+import time
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    MaterializeResult,
+    MetadataValue,
+)
+
+from assets.common import monthly_asset
+from assets.partitions import partition_month
+from assets.resources import CcpulseSettings
+from assets.validated import valid_key
+from core.output import markdown_preview, write_output_csv
+from schemas.expectations import BLOCK, SUITES, SuiteInputs, run_suites
+from schemas.sources import SOURCES
+from schemas.validate import ValidationOutcome, active_agents
+
+DATA_BELIEVABILITY = "data_believability"
+
+
+def check_name(source: str, expectation: str) -> str:
+    return f"{source}__{expectation}"
+
+
+@monthly_asset(
+    ins={source: AssetIn(valid_key(source)) for source in SOURCES},
+    group_name="validated",
+    kinds={"great_expectations", "pandas"},
+    check_specs=[AssetCheckSpec(check_name(spec.source, spec.name), asset=DATA_BELIEVABILITY, blocking=True,
+                                description=f"{spec.source}: {spec.description} (default: {spec.default})")
+                 for spec in SUITES],
+    description="Is the month believable? Volume against last month, null shares, distributions, roster and "
+    "calendar coverage, per source (Great Expectations on a pandas copy). Writes `data_quality/expectations.csv` "
+    "and the GX Data Docs in `data_docs/`.",
+)
+def data_believability(context: AssetExecutionContext, settings: CcpulseSettings, **valid: ValidationOutcome):
+    started = time.perf_counter()
+    month = partition_month(context.partition_key)
+    policy = settings.policy()
+    folder = settings.month_dir(month)
+    reader = settings.reader()
+    previous_rows = {}
+    for source in SOURCES:
+        table = reader.read(source, month.previous())
+        previous_rows[source] = None if table is None else table.frame.height
+    inputs = SuiteInputs(month=month, policy=policy, previous_rows=previous_rows,
+                         active_agent_ids=sorted(active_agents(valid["agents"].valid, month)["agent_id"].to_list()))
+    docs = folder / "data_docs"
+    results = run_suites({source: outcome.valid for source, outcome in valid.items()},
+                         {source: outcome.rows_read for source, outcome in valid.items()}, inputs, docs)
+    write_output_csv(results, folder / "data_quality" / "expectations.csv")
+    index = docs / "index.html"
+    checks = [
+        AssetCheckResult(
+            check_name=check_name(row["source"], row["expectation"]),
+            passed=row["passed"],
+            severity=AssetCheckSeverity.ERROR if row["severity"] == BLOCK else AssetCheckSeverity.WARN,
+            metadata={"observed": row["observed"], "unexpected_examples": row["unexpected_examples"] or "none",
+                      "policy_severity": row["severity"], "data_docs": MetadataValue.url(index.as_uri())},
+        )
+        for row in results.iter_rows(named=True)
+    ]
+    failed = results.filter(~pl.col("passed"))
+    return MaterializeResult(
+        value=results,
+        check_results=checks,
+        metadata={
+            "dagster/row_count": results.height,
+            "failed": failed.height,
+            "blocking_failures": failed.filter(pl.col("severity") == BLOCK).height,
+            "failed_expectations": MetadataValue.md(markdown_preview(failed.drop("description"), rows=30)
+                                                    if failed.height else "none"),
+            "data_docs": MetadataValue.url(index.as_uri()),
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )

@@ -1,0 +1,213 @@
+"""Is this month's data believable? One Great Expectations suite per source, kept as code.
+
+pandera (schemas/sources.py) guards each row's structure; these suites guard the month as a
+whole: its volume against last month, null shares, value distributions, coverage of the
+roster and of the calendar. Each expectation warns or blocks the month as the policy's
+`expectation_severity` says (defaults below).
+
+Great Expectations takes seconds to import, so it is imported only inside `run_suites`:
+runs that do not validate (delivery alone, the UI loading the code) never pay for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from core.months import Month
+from core.policy import Policy
+from schemas.sources import SOURCES
+
+WARN, BLOCK = "warn", "block"
+# Below this many rows last month, a ±40% swing is ordinary noise (15 complaints, then 24):
+# the volume expectation is not evaluated rather than cry wolf every month.
+MIN_ROWS_FOR_VOLUME = 50
+
+
+@dataclass(frozen=True)
+class SuiteInputs:
+    """What the expectations compare the month with."""
+
+    month: Month
+    policy: Policy
+    previous_rows: dict[str, int | None]  # rows read for each source last month; None when it is not there
+    active_agent_ids: list[str]
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    source: str
+    name: str
+    default: str  # WARN or BLOCK
+    description: str
+    build: Callable[[Any, SuiteInputs], Any | None]  # (great_expectations.expectations, inputs) → an expectation, or None
+    on_received: bool = False  # judged on the rows received (before quarantine), not on the valid rows
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}.{self.name}"
+
+
+def _volume(source: str) -> Callable[[Any, SuiteInputs], Any | None]:
+    def build(gxe, inputs: SuiteInputs):
+        previous = inputs.previous_rows.get(source)
+        if previous is None or previous < MIN_ROWS_FOR_VOLUME:
+            return None  # nothing to compare with: the first month, an optional source not sent, or too few rows
+        band = inputs.policy.volume_band
+        return gxe.ExpectTableRowCountToBeBetween(min_value=math.floor(previous * (1 - band)),
+                                                  max_value=math.ceil(previous * (1 + band)))
+    return build
+
+
+def _month_days(gxe, inputs: SuiteInputs):
+    days = [inputs.month.first_day + dt.timedelta(days=n) for n in range(inputs.month.days)]
+    return gxe.ExpectColumnDistinctValuesToContainSet(column="shift_date", value_set=[d.isoformat() for d in days])
+
+
+SUITES: list[ExpectationSpec] = [
+    *[ExpectationSpec(source, "row_volume", WARN, f"rows received within ± volume_band of last month's {source}",
+                      _volume(source), on_received=True) for source in SOURCES],
+    ExpectationSpec("teams", "supervisor_email_mostly_present", WARN, "at least half the teams have a supervisor_email",
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="supervisor_email", mostly=0.5)),
+    ExpectationSpec("attendance", "every_active_agent_present", WARN, "every active agent has shifts in attendance",
+                    lambda gxe, inputs: gxe.ExpectColumnDistinctValuesToContainSet(
+                        column="agent_id", value_set=inputs.active_agent_ids)),
+    ExpectationSpec("attendance", "shift_dates_cover_the_month", BLOCK, "shifts on every day of the month",
+                    _month_days),
+    ExpectationSpec("attendance", "clock_in_mostly_present", WARN, "at most 30% of shifts without a clock-in",
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="clock_in", mostly=0.7)),
+    ExpectationSpec("attendance", "lateness_share_plausible", WARN, "at most 30% of worked shifts late",
+                    lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="late", min_value=0, max_value=0.3)),
+    ExpectationSpec("qa_evaluations", "qa_mean_plausible", WARN, "mean QA score between 60 and 98",
+                    lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="score", min_value=60, max_value=98)),
+    ExpectationSpec("csat_responses", "not_nearly_all_fives", WARN, "at least 5% of CSAT scores are not 5",
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeInSet(column="score", value_set=[5], mostly=0.05)),
+    ExpectationSpec("csat_responses", "one_response_per_contact", WARN,
+                    "no two responses for one contact (same agent, time and channel)",
+                    lambda gxe, _: gxe.ExpectCompoundColumnsToBeUnique(
+                        column_list=["agent_id", "responded_at", "channel"])),
+    ExpectationSpec("complaints", "mostly_attributed", WARN, "at least half the complaints name an agent",
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="agent_id", mostly=0.5)),
+]
+EXPECTATION_KEYS = frozenset(spec.key for spec in SUITES)
+RESULT_COLUMNS = {"source": pl.String, "expectation": pl.String, "severity": pl.String, "passed": pl.Boolean,
+                  "observed": pl.String, "unexpected_examples": pl.String, "description": pl.String}
+
+
+def severity(spec: ExpectationSpec, policy: Policy) -> str:
+    return policy.expectation_severity.get(spec.key, spec.default)
+
+
+def gx_frame(source: str, frame: pl.DataFrame, policy: Policy):
+    """The pandas copy GX reads, with the derived columns some expectations need, dates as ISO text."""
+    if source == "attendance":
+        grace = dt.timedelta(minutes=policy.late_grace_minutes)
+        late = pl.when(pl.col("clock_in").is_null()).then(None).otherwise(
+            (pl.col("clock_in") - pl.col("scheduled_start") > grace).cast(pl.Float64))
+        frame = frame.with_columns(late.alias("late"), pl.col("shift_date").cast(pl.String))
+    return frame.to_pandas()
+
+
+def _observed(result: dict) -> str:
+    if "observed_value" in result and result["observed_value"] is not None:
+        value = result["observed_value"]
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+    if "unexpected_percent" in result and result["unexpected_percent"] is not None:
+        return f"{result['unexpected_count']} of {result['element_count']} rows ({result['unexpected_percent']:.1f}%)"
+    if "missing_count" in result:
+        return f"{result['missing_count']} expected value(s) missing"
+    return ""
+
+
+def _examples(result: dict) -> str:
+    if result.get("partial_missing_list"):
+        return "missing: " + "; ".join(sorted(str(value) for value in result["partial_missing_list"])[:10])
+    rows = result.get("partial_unexpected_index_list") or []
+    if rows and isinstance(rows[0], dict):  # {id column: value, checked column(s): value}
+        # GX puts the checked column first and the id column last: the id reads better first.
+        return "; ".join(", ".join(f"{name}={_text(value)}" for name, value in reversed(row.items())) for row in rows[:10])
+    return "; ".join(_text(value) for value in (result.get("partial_unexpected_list") or [])[:10])
+
+
+def _text(value) -> str:
+    return "null" if value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "NaT" else str(value)
+
+
+def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], inputs: SuiteInputs,
+               docs_dir: Path | None) -> pl.DataFrame:
+    """Validate each source against its suite; one row per expectation (RESULT_COLUMNS).
+
+    Volume expectations see the rows received, the others the valid rows. An expectation
+    with nothing to compare with (no previous month) passes as "not evaluated". With
+    `docs_dir`, GX Data Docs for the month are written there.
+    """
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_dir is not None:
+        context.add_data_docs_site(site_name="ccpulse", site_config={
+            "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}})
+    datasource = context.data_sources.add_pandas(f"ccpulse_{inputs.month}")
+
+    rows = []
+
+    def record(spec: ExpectationSpec, passed: bool, observed: str, examples: str = "") -> None:
+        rows.append({"source": spec.source, "expectation": spec.name, "severity": severity(spec, inputs.policy),
+                     "passed": passed, "observed": observed, "unexpected_examples": examples,
+                     "description": spec.description})
+
+    def validate(name: str, specs: list[tuple[ExpectationSpec, Any]], frame, id_column: str | None) -> None:
+        suite = context.suites.add(gx.ExpectationSuite(name=name))
+        for spec, expectation in specs:
+            expectation.meta = {"ccpulse": spec.name}
+            suite.add_expectation(expectation)
+        batch = datasource.add_dataframe_asset(name).add_batch_definition_whole_dataframe(str(inputs.month))
+        validation = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        result_format = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
+        if id_column:
+            result_format["unexpected_index_column_names"] = [id_column]
+        checkpoint = context.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=[validation],
+                                                           result_format=result_format))
+        by_name = {spec.name: spec for spec, _ in specs}
+        for run_result in checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values():
+            for result in run_result.results:
+                observed, bounds = _observed(result.result), result.expectation_config.kwargs
+                if bounds.get("max_value") is not None:
+                    observed += f" (allowed {bounds['min_value']}–{bounds['max_value']})"
+                record(by_name[result.expectation_config.meta["ccpulse"]], bool(result.success), observed,
+                       _examples(result.result))
+
+    for source, frame in valid.items():
+        built = [(spec, spec.build(gxe, inputs)) for spec in SUITES if spec.source == source]
+        for spec, expectation in built:
+            if expectation is None:
+                previous = inputs.previous_rows.get(source)
+                record(spec, True, "not evaluated: " + ("no previous month" if previous is None else
+                                                        f"{previous} rows last month, too few to judge volume"))
+        received = [(spec, e) for spec, e in built if e is not None and spec.on_received]
+        checked = [(spec, e) for spec, e in built if e is not None and not spec.on_received]
+        if received:  # only the count matters: a frame of row numbers stands for the rows received
+            validate(f"{source} received", received, pd_rows(rows_received.get(source, 0)), None)
+        if checked:
+            validate(source, checked, gx_frame(source, frame, inputs.policy), SOURCES[source].id_column)
+    if docs_dir is not None:
+        context.build_data_docs(site_names=["ccpulse"])
+    order = {spec.key: n for n, spec in enumerate(SUITES)}
+    return pl.DataFrame(rows, schema=RESULT_COLUMNS).sort(
+        pl.concat_str("source", pl.lit("."), "expectation").replace_strict(order, return_dtype=pl.Int64))
+
+
+def pd_rows(count: int):
+    return pl.DataFrame({"row": pl.int_range(count, eager=True)}).to_pandas()

@@ -1,0 +1,126 @@
+"""Is the month believable? The Great Expectations suites on generated months, with one
+thing broken at a time, and the blocking check stopping a Dagster run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import polars as pl
+import pypdf
+import pytest
+
+from core.months import Month
+from core.policy import Policy
+from ingest.files import FileSource
+from ingest.load import load_month
+from ingest.mapping import load_mapping
+from pipelines.cli import run_month
+from schemas.expectations import BLOCK, SUITES, WARN, SuiteInputs, run_suites
+from schemas.validate import active_agents, validate_month
+from synthetic.generator import GenerateOptions, generate
+
+pytestmark = pytest.mark.xdist_group("expectations")
+
+MONTH = Month(2026, 10)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("believable")
+    generate(GenerateOptions(agents=60, month=MONTH, out=folder, months_back=1, seed=11, team_size=15))
+    return folder
+
+
+def suites(data: Path, policy: Policy = Policy(), change=None, docs: Path | None = None) -> pl.DataFrame:
+    """Run the suites on the month, after `change(source, frame) -> frame` edits the typed frames."""
+    reader = FileSource(data)
+    frames = load_month(reader, MONTH, load_mapping(None), policy.timezone)
+    if change is not None:
+        frames = {source: change(source, frame) for source, frame in frames.items()}
+    outcomes = validate_month(frames, MONTH)
+    previous = {source: (table.frame.height if (table := reader.read(source, MONTH.previous())) else None)
+                for source in outcomes}
+    inputs = SuiteInputs(MONTH, policy, previous,
+                         sorted(active_agents(outcomes["agents"].valid, MONTH)["agent_id"].to_list()))
+    return run_suites({s: o.valid for s, o in outcomes.items()}, {s: o.rows_read for s, o in outcomes.items()},
+                      inputs, docs)
+
+
+def failures(results: pl.DataFrame) -> dict[str, str]:
+    return {f"{row['source']}.{row['expectation']}": row["severity"]
+            for row in results.filter(~pl.col("passed")).iter_rows(named=True)}
+
+
+def test_a_generated_month_passes_every_suite_and_writes_data_docs(data, tmp_path):
+    results = suites(data, docs=tmp_path / "docs")
+    assert results.height == len(SUITES)
+    assert failures(results) == {}
+    volume = results.filter((pl.col("source") == "csat_responses") & (pl.col("expectation") == "row_volume"))
+    assert "(allowed " in volume["observed"][0]  # evaluated: last month has enough rows to judge
+    index = (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
+    assert "csat_responses" in index and "attendance" in index
+
+
+def test_half_the_csat_rows_missing_trips_the_volume_expectation(data):
+    results = suites(data, change=lambda source, frame: frame.head(frame.height // 2)
+                     if source == "csat_responses" else frame)
+    assert failures(results) == {"csat_responses.row_volume": WARN}
+    row = results.filter((pl.col("source") == "csat_responses") & (pl.col("expectation") == "row_volume")).row(
+        0, named=True)
+    previous = FileSource(data).read("csat_responses", MONTH.previous()).frame.height
+    received = FileSource(data).read("csat_responses", MONTH).frame.height // 2
+    assert row["observed"] == f"{received} (allowed {math.floor(previous * 0.6)}–{math.ceil(previous * 1.4)})"
+
+
+def test_all_csat_scores_five_trips_the_distribution_expectation(data):
+    results = suites(data, change=lambda source, frame: frame.with_columns(pl.lit(5, dtype=pl.Int64).alias("score"))
+                     if source == "csat_responses" else frame)
+    assert failures(results) == {"csat_responses.not_nearly_all_fives": WARN}
+
+
+def test_a_missing_week_of_attendance_blocks_the_month(data):
+    week = (pl.col("shift_date") >= dt.date(2026, 10, 8)) & (pl.col("shift_date") <= dt.date(2026, 10, 14))
+    results = suites(data, change=lambda source, frame: frame.filter(~week) if source == "attendance" else frame)
+    assert failures(results) == {"attendance.shift_dates_cover_the_month": BLOCK}
+    examples = results.filter(pl.col("expectation") == "shift_dates_cover_the_month")["unexpected_examples"][0]
+    assert examples == "missing: " + "; ".join(f"2026-10-{day:02d}" for day in range(8, 15))
+
+
+def test_the_policy_sets_each_expectations_severity(data):
+    policy = Policy(expectation_severity={"csat_responses.not_nearly_all_fives": "block",
+                                          "attendance.shift_dates_cover_the_month": "warn"})
+    results = suites(data, policy, change=lambda source, frame: frame.with_columns(pl.lit(5, dtype=pl.Int64)
+                                                                                     .alias("score"))
+                     if source == "csat_responses" else frame)
+    assert failures(results) == {"csat_responses.not_nearly_all_fives": BLOCK}
+    assert results.filter(pl.col("expectation") == "shift_dates_cover_the_month")["severity"][0] == WARN
+
+
+@pytest.mark.slow
+def test_dagster_warns_on_all_fives_and_blocks_on_a_missing_week(data, tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    fives = tmp_path / "fives"
+    for month in (MONTH.previous(), MONTH):
+        (fives / str(month)).mkdir(parents=True)
+        for path in (data / str(month)).iterdir():
+            (fives / str(month) / path.name).write_bytes(path.read_bytes())
+    csat = fives / str(MONTH) / "csat_responses.csv"
+    pl.read_csv(csat, infer_schema_length=None).with_columns(pl.lit(5).alias("score")).write_csv(csat)
+
+    ok, messages, _ = run_month(MONTH, str(fives), str(tmp_path / "out"))
+    assert ok, messages  # a warning lets the month go on...
+    month_out = tmp_path / "out" / str(MONTH)
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(month_out / "center_report.pdf").pages)
+    assert "at least 5% of CSAT scores are not 5" in " ".join(text.split())  # ...and the director is told
+    assert (month_out / "data_docs" / "index.html").exists()
+
+    attendance = fives / str(MONTH) / "attendance.csv"
+    frame = pl.read_csv(attendance, infer_schema_length=None)
+    frame.filter(~pl.col("shift_date").is_in([f"2026-10-{day:02d}" for day in range(8, 15)])).write_csv(attendance)
+    ok, messages, _ = run_month(MONTH, str(fives), str(tmp_path / "out_blocked"))
+    assert not ok
+    assert any("shift_dates_cover_the_month" in message for message in messages), messages
+    assert not (tmp_path / "out_blocked" / str(MONTH) / "agent_scorecard.csv").exists()
