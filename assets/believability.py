@@ -25,9 +25,9 @@ from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from core.output import markdown_preview, write_output_csv
-from schemas.expectations import BLOCK, SUITES, SuiteInputs, run_suites
+from schemas.expectations import BLOCK, SUITES, SuiteInputs, rostered_agents, run_suites
 from schemas.sources import SOURCES
-from schemas.validate import ValidationOutcome, active_agents
+from schemas.validate import ValidationOutcome
 
 DATA_BELIEVABILITY = "data_believability"
 
@@ -58,7 +58,7 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
         table = reader.read(source, month.previous())
         previous_rows[source] = None if table is None else table.frame.height
     inputs = SuiteInputs(month=month, policy=policy, previous_rows=previous_rows,
-                         active_agent_ids=sorted(active_agents(valid["agents"].valid, month)["agent_id"].to_list()))
+                         rostered_agent_ids=rostered_agents(valid["agents"].valid, month))
     docs = folder / "data_docs"
     results = run_suites({source: outcome.valid for source, outcome in valid.items()},
                          {source: outcome.rows_read for source, outcome in valid.items()}, inputs, docs)

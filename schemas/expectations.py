@@ -29,6 +29,8 @@ WARN, BLOCK = "warn", "block"
 # Below this many rows last month, a ±40% swing is ordinary noise (15 complaints, then 24):
 # the volume expectation is not evaluated rather than cry wolf every month.
 MIN_ROWS_FOR_VOLUME = 50
+# An agent hired on the 31st, or leaving on the 2nd, may rightly have no shift in the month.
+MIN_ACTIVE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class SuiteInputs:
     month: Month
     policy: Policy
     previous_rows: dict[str, int | None]  # rows read for each source last month; None when it is not there
-    active_agent_ids: list[str]
+    rostered_agent_ids: list[str]  # agents active for at least MIN_ACTIVE_DAYS of the month (see rostered_agents)
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,10 @@ SUITES: list[ExpectationSpec] = [
                       _volume(source), on_received=True) for source in SOURCES],
     ExpectationSpec("teams", "supervisor_email_mostly_present", WARN, "at least half the teams have a supervisor_email",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="supervisor_email", mostly=0.5)),
-    ExpectationSpec("attendance", "every_active_agent_present", WARN, "every active agent has shifts in attendance",
+    ExpectationSpec("attendance", "every_active_agent_present", WARN,
+                    f"every agent active for {MIN_ACTIVE_DAYS}+ days of the month has shifts in attendance",
                     lambda gxe, inputs: gxe.ExpectColumnDistinctValuesToContainSet(
-                        column="agent_id", value_set=inputs.active_agent_ids)),
+                        column="agent_id", value_set=inputs.rostered_agent_ids)),
     ExpectationSpec("attendance", "shift_dates_cover_the_month", BLOCK, "shifts on every day of the month",
                     _month_days),
     ExpectationSpec("attendance", "clock_in_mostly_present", WARN, "at most 30% of shifts without a clock-in",
@@ -99,6 +102,14 @@ SUITES: list[ExpectationSpec] = [
 EXPECTATION_KEYS = frozenset(spec.key for spec in SUITES)
 RESULT_COLUMNS = {"source": pl.String, "expectation": pl.String, "severity": pl.String, "passed": pl.Boolean,
                   "observed": pl.String, "unexpected_examples": pl.String, "description": pl.String}
+
+
+def rostered_agents(agents: pl.DataFrame, month: Month) -> list[str]:
+    """Agents on the roster for at least MIN_ACTIVE_DAYS days of the month: they should have shifts."""
+    first = pl.max_horizontal(pl.col("hire_date"), pl.lit(month.first_day))
+    last = pl.min_horizontal(pl.col("exit_date").fill_null(month.last_day), pl.lit(month.last_day))
+    days = (last - first).dt.total_days() + 1
+    return sorted(agents.filter(days >= MIN_ACTIVE_DAYS)["agent_id"].to_list())
 
 
 def severity(spec: ExpectationSpec, policy: Policy) -> str:

@@ -99,16 +99,16 @@ def main() -> int:
     subprocess.run([sys.executable, "-c", "import great_expectations, great_expectations.expectations"], check=True)
     print(f"  GX import (fresh process): {time.perf_counter() - started:.1f} s")
     with stage("GX believability suites + Data Docs", rows):
-        from schemas.expectations import SuiteInputs, run_suites
-        from schemas.validate import active_agents
+        from schemas.expectations import SuiteInputs, rostered_agents, run_suites
 
         previous_rows = {source: (table.frame.height if (table := reader.read(source, month.previous())) else None)
                          for source in outcomes}
-        suite_inputs = SuiteInputs(month, policy, previous_rows,
-                                   sorted(active_agents(valid["agents"], month)["agent_id"].to_list()))
+        suite_inputs = SuiteInputs(month, policy, previous_rows, rostered_agents(valid["agents"], month))
         expectations = run_suites(valid, {source: outcome.rows_read for source, outcome in outcomes.items()},
                                   suite_inputs, out / "pure" / str(month) / "data_docs")
-    print(f"    {expectations.height} expectations, {(~expectations['passed']).sum()} failed")
+    failed = expectations.filter(~expectations["passed"])
+    print(f"    {expectations.height} expectations, {failed.height} failed: "
+          + (", ".join(f"{row['source']}.{row['expectation']} ({row['observed']})" for row in failed.iter_rows(named=True)) or "none"))
     with stage("metrics → every §9 CSV", rows):
         card = rank_agents(month_metrics(valid, month, policy), policy, last_month_composites(previous, month, policy))
         eligibility = award_eligibility(card, policy)

@@ -17,8 +17,8 @@ from ingest.files import FileSource
 from ingest.load import load_month
 from ingest.mapping import load_mapping
 from pipelines.cli import run_month
-from schemas.expectations import BLOCK, SUITES, WARN, SuiteInputs, run_suites
-from schemas.validate import active_agents, validate_month
+from schemas.expectations import BLOCK, SUITES, WARN, SuiteInputs, rostered_agents, run_suites
+from schemas.validate import validate_month
 from synthetic.generator import GenerateOptions, generate
 
 pytestmark = pytest.mark.xdist_group("expectations")
@@ -42,8 +42,7 @@ def suites(data: Path, policy: Policy = Policy(), change=None, docs: Path | None
     outcomes = validate_month(frames, MONTH)
     previous = {source: (table.frame.height if (table := reader.read(source, MONTH.previous())) else None)
                 for source in outcomes}
-    inputs = SuiteInputs(MONTH, policy, previous,
-                         sorted(active_agents(outcomes["agents"].valid, MONTH)["agent_id"].to_list()))
+    inputs = SuiteInputs(MONTH, policy, previous, rostered_agents(outcomes["agents"].valid, MONTH))
     return run_suites({s: o.valid for s, o in outcomes.items()}, {s: o.rows_read for s, o in outcomes.items()},
                       inputs, docs)
 
@@ -86,6 +85,15 @@ def test_a_missing_week_of_attendance_blocks_the_month(data):
     assert failures(results) == {"attendance.shift_dates_cover_the_month": BLOCK}
     examples = results.filter(pl.col("expectation") == "shift_dates_cover_the_month")["unexpected_examples"][0]
     assert examples == "missing: " + "; ".join(f"2026-10-{day:02d}" for day in range(8, 15))
+
+
+def test_agents_on_the_roster_a_week_or_more_are_expected_on_the_rota():
+    agents = pl.DataFrame({
+        "agent_id": ["whole_month", "hired_31st", "hired_25th", "left_2nd", "left_7th"],
+        "hire_date": [dt.date(2024, 1, 1), dt.date(2026, 10, 31), dt.date(2026, 10, 25), dt.date(2024, 1, 1),
+                      dt.date(2024, 1, 1)],
+        "exit_date": [None, None, None, dt.date(2026, 10, 2), dt.date(2026, 10, 7)]})
+    assert rostered_agents(agents, MONTH) == ["hired_25th", "left_7th", "whole_month"]
 
 
 def test_the_policy_sets_each_expectations_severity(data):
