@@ -9,6 +9,7 @@ name nor the password ever appears in an error text.
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -48,13 +49,15 @@ class OutboxTransport:
         self.folder = Path(folder)
 
     def file_for(self, message: EmailMessage, recipient: str) -> Path:
+        # A local part may legally hold "/" or start with ".": keep the file inside the outbox.
+        name = re.sub(r"[^\w@.+-]", "_", recipient).lstrip(".")
         kind = message.get(KIND_HEADER, "first")
         if kind == "first":  # written again after a crash before logging: same name, same message
-            return self.folder / f"{recipient}.eml"
+            return self.folder / f"{name}.eml"
         number = 1
-        while (self.folder / f"{recipient}.{kind}-{number}.eml").exists():
+        while (self.folder / f"{name}.{kind}-{number}.eml").exists():
             number += 1
-        return self.folder / f"{recipient}.{kind}-{number}.eml"
+        return self.folder / f"{name}.{kind}-{number}.eml"
 
     def send(self, message: EmailMessage, recipient: str) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -128,6 +128,16 @@ def test_outbox_gets_one_eml_per_recipient_and_a_rerun_adds_none(month_dir):
     assert "correction" in corrected.get_body(("plain",)).get_content()
 
 
+def test_an_outbox_file_name_stays_in_the_outbox(month_dir):
+    center, _ = _reports(month_dir)
+    routing, refused = route(center, ["a/../../b@example.com", "team/lead@example.com"], {}, {})
+    assert [u.status for u in refused] == [INVALID_ADDRESS]  # ".." is refused by the address check
+    outbox = month_dir / "outbox"
+    deliver(MONTH, routing, [], DeliveryLog(month_dir), OutboxTransport(outbox),
+            lambda letter: compose(letter, "en", SENDER))
+    assert [path.name for path in outbox.iterdir()] == ["team_lead@example.com.eml"]  # "/" is legal in an address
+
+
 def test_smtp_delivers_to_the_right_recipients_with_their_attachments(month_dir):
     with smtp_server() as (server, port):
         rows, routing, log = _send(month_dir, _smtp(port))
