@@ -25,7 +25,7 @@ from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from core.output import markdown_preview, write_output_csv
-from schemas.expectations import BLOCK, SUITES, SuiteInputs, rostered_agents, run_suites
+from schemas.expectations import BLOCK, SUITES, SuiteInputs, previous_row_counts, rostered_agents, run_suites
 from schemas.sources import SOURCES
 from schemas.validate import ValidationOutcome
 
@@ -52,12 +52,7 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
     month = partition_month(context.partition_key)
     policy = settings.policy()
     folder = settings.month_dir(month)
-    reader = settings.reader()
-    previous_rows = {}
-    for source in SOURCES:
-        table = reader.read(source, month.previous())
-        previous_rows[source] = None if table is None else table.frame.height
-    inputs = SuiteInputs(month=month, policy=policy, previous_rows=previous_rows,
+    inputs = SuiteInputs(month=month, policy=policy, previous_rows=previous_row_counts(settings.reader(), month),
                          rostered_agent_ids=rostered_agents(valid["agents"].valid, month))
     docs = folder / "data_docs"
     results = run_suites({source: outcome.valid for source, outcome in valid.items()},

@@ -104,6 +104,15 @@ RESULT_COLUMNS = {"source": pl.String, "expectation": pl.String, "severity": pl.
                   "observed": pl.String, "unexpected_examples": pl.String, "description": pl.String}
 
 
+def previous_row_counts(reader, month: Month) -> dict[str, int | None]:
+    """Rows each source received last month (None where last month has no such source): the volume baseline."""
+    counts = {}
+    for source in SOURCES:
+        table = reader.read(source, month.previous())
+        counts[source] = None if table is None else table.frame.height
+    return counts
+
+
 def rostered_agents(agents: pl.DataFrame, month: Month) -> list[str]:
     """Agents on the roster for at least MIN_ACTIVE_DAYS days of the month: they should have shifts."""
     first = pl.max_horizontal(pl.col("hire_date"), pl.lit(month.first_day))

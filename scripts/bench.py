@@ -99,11 +99,9 @@ def main() -> int:
     subprocess.run([sys.executable, "-c", "import great_expectations, great_expectations.expectations"], check=True)
     print(f"  GX import (fresh process): {time.perf_counter() - started:.1f} s")
     with stage("GX believability suites + Data Docs", rows):
-        from schemas.expectations import SuiteInputs, rostered_agents, run_suites
+        from schemas.expectations import SuiteInputs, previous_row_counts, rostered_agents, run_suites
 
-        previous_rows = {source: (table.frame.height if (table := reader.read(source, month.previous())) else None)
-                         for source in outcomes}
-        suite_inputs = SuiteInputs(month, policy, previous_rows, rostered_agents(valid["agents"], month))
+        suite_inputs = SuiteInputs(month, policy, previous_row_counts(reader, month), rostered_agents(valid["agents"], month))
         expectations = run_suites(valid, {source: outcome.rows_read for source, outcome in outcomes.items()},
                                   suite_inputs, out / "pure" / str(month) / "data_docs")
     failed = expectations.filter(~expectations["passed"])

@@ -17,7 +17,7 @@ from ingest.files import FileSource
 from ingest.load import load_month
 from ingest.mapping import load_mapping
 from pipelines.cli import run_month
-from schemas.expectations import BLOCK, SUITES, WARN, SuiteInputs, rostered_agents, run_suites
+from schemas.expectations import BLOCK, SUITES, WARN, SuiteInputs, previous_row_counts, rostered_agents, run_suites
 from schemas.validate import validate_month
 from synthetic.generator import GenerateOptions, generate
 
@@ -40,9 +40,7 @@ def suites(data: Path, policy: Policy = Policy(), change=None, docs: Path | None
     if change is not None:
         frames = {source: change(source, frame) for source, frame in frames.items()}
     outcomes = validate_month(frames, MONTH)
-    previous = {source: (table.frame.height if (table := reader.read(source, MONTH.previous())) else None)
-                for source in outcomes}
-    inputs = SuiteInputs(MONTH, policy, previous, rostered_agents(outcomes["agents"].valid, MONTH))
+    inputs = SuiteInputs(MONTH, policy, previous_row_counts(reader, MONTH), rostered_agents(outcomes["agents"].valid, MONTH))
     return run_suites({s: o.valid for s, o in outcomes.items()}, {s: o.rows_read for s, o in outcomes.items()},
                       inputs, docs)
 
