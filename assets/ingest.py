@@ -6,7 +6,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, Failure, Materializ
 from assets.common import monthly_asset
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
-from core.errors import StructuralError
+from core.errors import SourceError, StructuralError
 from core.output import markdown_preview
 from ingest.load import load_source
 from schemas.sources import SOURCES, SourceSpec
@@ -20,11 +20,12 @@ def build_raw_asset(spec: SourceSpec) -> AssetsDefinition:
     @monthly_asset(
         name=raw_key(spec.name),
         group_name="ingest",
-        kinds={"polars", "csv", "parquet", "xlsx"},
+        kinds={"polars", "csv", "parquet", "xlsx", "postgres"},
         description=(
             f"{spec.description} Read from `<data>/<YYYY-MM>/{spec.name}.{{csv,parquet,xlsx}}` "
-            f"(encoding detected, vendor columns mapped) and cast to the contract's types (SPEC §2)."
-            + ("" if spec.required else " Optional: an empty table when the file is absent.")
+            f"(encoding detected), or with the `{spec.name}` query of the SQL source; vendor columns "
+            f"mapped and cast to the contract's types (SPEC §2)."
+            + ("" if spec.required else " Optional: an empty table when the file (or query) is absent.")
         ),
     )
     def _raw(context: AssetExecutionContext, settings: CcpulseSettings):
@@ -32,6 +33,8 @@ def build_raw_asset(spec: SourceSpec) -> AssetsDefinition:
         reader = settings.reader()
         try:
             frame = load_source(reader, spec.name, month, settings.mapping(), settings.policy().timezone)
+        except SourceError as error:
+            raise Failure(description=str(error), allow_retries=False) from error
         except StructuralError as error:
             raise Failure(
                 description=str(error),

@@ -13,16 +13,19 @@ from delivery.transports import OutboxTransport, SmtpConfig, SmtpTransport, Tran
 from ingest.files import FileSource
 from ingest.load import SourceReader
 from ingest.mapping import ColumnMapping, load_mapping
+from ingest.sql import SqlSource, load_queries
 
 
 class CcpulseSettings(ConfigurableResource):
     """Configured from environment variables (CCPULSE_DATA_DIR, CCPULSE_OUT_DIR, …) in the Definitions."""
 
-    data_dir: str
+    data_dir: str = ""
     out_dir: str
     policy_file: str = ""
     column_mapping_file: str = ""
     source: str = "files"
+    sql_uri: str = ""  # CCPULSE_SQL_URI: read at run time, never stored in run config
+    sql_queries_file: str = ""
 
     def policy(self) -> Policy:
         return load_policy(self.policy_file or None)
@@ -32,8 +35,14 @@ class CcpulseSettings(ConfigurableResource):
 
     def reader(self) -> SourceReader:
         if self.source == "files":
+            if not self.data_dir:
+                raise ConfigError("the files source needs CCPULSE_DATA_DIR (the folder of <YYYY-MM>/ folders)")
             return FileSource(self.data_dir)
-        raise ValueError(f"unknown source kind {self.source!r} (expected 'files')")
+        if self.source == "sql":
+            if not self.sql_queries_file:
+                raise ConfigError("the SQL source needs CCPULSE_SQL_QUERIES (the YAML file of one query per source)")
+            return SqlSource(self.sql_uri, load_queries(self.sql_queries_file), self.policy().timezone)
+        raise ConfigError(f"CCPULSE_SOURCE is {self.source!r}; expected 'files' or 'sql'")
 
     def month_dir(self, month: Month) -> Path:
         path = Path(self.out_dir) / str(month)

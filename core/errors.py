@@ -45,3 +45,8 @@ class PolicyError(ValueError):
 
 class ConfigError(ValueError):
     """A configuration file (column mapping, SQL queries) does not validate."""
+
+
+class SourceError(Exception):
+    """The data source could not be reached or refused to answer (a database down, a wrong password,
+    a query the database rejects): nothing of the month could be read, so it stops."""

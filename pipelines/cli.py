@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from core.errors import ConfigError
 from core.months import Month
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -55,17 +56,31 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure(data: str, out: str, policy: str | None, column_mapping: str | None, source: str) -> None:
-    """The settings a run reads, as the environment variables the Definitions' resources take."""
+def _configure(data: str | None, out: str, policy: str | None, column_mapping: str | None, source: str,
+               sql_queries: str | None = None) -> None:
+    """The settings a run reads, as the environment variables the Definitions' resources take.
+
+    Everything that can be checked before a run starts is checked here, so a bad policy, a bad
+    queries file or a database that refuses the connection stops with one message, not eight.
+    """
     from core.policy import load_policy
 
-    load_policy(policy)  # a bad policy file stops here, with every problem listed, before any run starts
+    loaded_policy = load_policy(policy)  # every problem of a bad policy file is listed here
     ensure_dagster_home()
-    os.environ["CCPULSE_DATA_DIR"] = str(Path(data).resolve())
+    os.environ["CCPULSE_DATA_DIR"] = str(Path(data).resolve()) if data else ""
     os.environ["CCPULSE_OUT_DIR"] = str(Path(out).resolve())
     os.environ["CCPULSE_POLICY"] = str(Path(policy).resolve()) if policy else ""
     os.environ["CCPULSE_COLUMN_MAPPING"] = str(Path(column_mapping).resolve()) if column_mapping else ""
     os.environ["CCPULSE_SOURCE"] = source
+    if sql_queries:
+        os.environ["CCPULSE_SQL_QUERIES"] = str(Path(sql_queries).resolve())
+    if source == "sql":
+        from ingest.sql import URI_SETTING, SqlSource, load_queries
+
+        if not os.environ.get("CCPULSE_SQL_QUERIES"):
+            raise ConfigError("--source sql needs --sql-queries FILE (or CCPULSE_SQL_QUERIES)")
+        SqlSource(os.environ.get(URI_SETTING, ""), load_queries(os.environ["CCPULSE_SQL_QUERIES"]),
+                  loaded_policy.timezone).available_months()
 
 
 def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tuple[bool, list[str], str]:
@@ -94,21 +109,25 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tup
     return result.success, step_failure_lines(result.all_events), summary
 
 
-def run_month(month: Month, data: str, out: str, policy: str | None = None, column_mapping: str | None = None,
-              source: str = "files") -> tuple[bool, list[str], str]:
-    """Materialize one month's partition: every asset, delivery included."""
+def run_month(month: Month, data: str | None, out: str, policy: str | None = None,
+              column_mapping: str | None = None, source: str = "files",
+              sql_queries: str | None = None) -> tuple[bool, list[str], str]:
+    """Materialize one month's partition: every asset, delivery included.
+
+    Raises PolicyError, ConfigError or SourceError when the run cannot start.
+    """
     from pipelines.jobs import MONTHLY_JOB
 
-    _configure(data, out, policy, column_mapping, source)
+    _configure(data, out, policy, column_mapping, source, sql_queries)
     return _execute(MONTHLY_JOB, month)
 
 
-def send_month(month: Month, data: str, out: str, policy: str | None = None, force: bool = False,
+def send_month(month: Month, out: str, policy: str | None = None, force: bool = False,
                recipients: list[str] | None = None) -> tuple[bool, list[str], str]:
     """Deliver a month's rendered reports again: what is due, or with `force` everything (to `recipients`)."""
     from pipelines.jobs import SEND_JOB
 
-    _configure(data, out, policy, None, "files")
+    _configure(None, out, policy, None, "files")  # delivery reads only the out folder
     if not (Path(out) / str(month) / "center_report.pdf").exists():
         return False, [f"no reports for {month} in {Path(out).resolve()}: run the month first (`ccpulse run`)"], ""
     config = {"force": force, "recipients": recipients or []}
@@ -123,12 +142,15 @@ def _report_failure(what: str, messages: list[str]) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from core.errors import PolicyError
+    from core.errors import PolicyError, SourceError
 
+    if args.source == "files" and not args.data:
+        print("ccpulse: --data is required with the files source (or use --source sql)", file=sys.stderr)
+        return 2
     try:
         ok, messages, delivered = run_month(args.month, args.data, args.out, args.policy, args.column_mapping,
-                                            args.source)
-    except PolicyError as error:
+                                            args.source, args.sql_queries)
+    except (PolicyError, ConfigError, SourceError) as error:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
     if not ok:
@@ -153,7 +175,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     from core.errors import PolicyError
 
     try:
-        ok, messages, delivered = send_month(args.month, args.data, args.out, args.policy, args.force, args.to)
+        ok, messages, delivered = send_month(args.month, args.out, args.policy, args.force, args.to)
     except PolicyError as error:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
@@ -182,16 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialize one month's partition")
     run.add_argument("--month", type=_month, required=True, help="YYYY-MM")
-    run.add_argument("--data", required=True, help="folder holding <YYYY-MM>/<source>.{csv,parquet,xlsx}")
+    run.add_argument("--data", help="folder holding <YYYY-MM>/<source>.{csv,parquet,xlsx} (the files source)")
     run.add_argument("--out", required=True, help="folder that gets <YYYY-MM>/ with every output")
     run.add_argument("--policy", help="policy YAML (SPEC §3); defaults apply where it is silent")
     run.add_argument("--column-mapping", help="YAML mapping vendor column names and values to the contract's")
-    run.add_argument("--source", choices=["files"], default="files")
+    run.add_argument("--source", choices=["files", "sql"], default="files",
+                     help="files (default), or sql: one query per source, connection URI from CCPULSE_SQL_URI")
+    run.add_argument("--sql-queries", help="YAML of one query per source (examples/sql/queries.yaml; "
+                                           "default CCPULSE_SQL_QUERIES)")
     run.set_defaults(func=cmd_run)
 
     send = commands.add_parser("send", help="deliver a month's reports again: what is still due, or all with --force")
     send.add_argument("--month", type=_month, required=True, help="YYYY-MM")
-    send.add_argument("--data", required=True, help="the data folder the month was run with")
     send.add_argument("--out", required=True, help="the out folder the month was run with")
     send.add_argument("--policy", help="policy YAML (its center_report_recipients and language apply)")
     send.add_argument("--force", action="store_true", help="send again what was already delivered")

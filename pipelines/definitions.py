@@ -16,9 +16,10 @@ from assets.validated import data_quality, valid_assets
 from pipelines.jobs import MONTHLY_JOB, SEND_JOB, monthly_job, send_job  # noqa: F401 (names for the CLI)
 from pipelines.sensors import ops_alert_on_failure
 
-# Optional settings may be left unset; required ones (data and out dirs) may not.
+# Optional settings may be left unset; the out dir may not (the data dir is needed by the files source only).
 OPTIONAL_SETTINGS = {
-    "CCPULSE_POLICY": "", "CCPULSE_COLUMN_MAPPING": "", "CCPULSE_SOURCE": "files",
+    "CCPULSE_DATA_DIR": "", "CCPULSE_POLICY": "", "CCPULSE_COLUMN_MAPPING": "", "CCPULSE_SOURCE": "files",
+    "CCPULSE_SQL_URI": "", "CCPULSE_SQL_QUERIES": "",
     "CCPULSE_MAIL_TRANSPORT": "outbox", "CCPULSE_MAIL_FROM": "ccpulse <ccpulse@example.invalid>",
     "CCPULSE_SMTP_HOST": "", "CCPULSE_SMTP_PORT": "587", "CCPULSE_SMTP_SECURITY": "starttls",
     "CCPULSE_SMTP_USER": "", "CCPULSE_SMTP_PASSWORD": "", "CCPULSE_SMTP_CA_FILE": "",
@@ -73,6 +74,8 @@ defs = Definitions(
             policy_file=EnvVar("CCPULSE_POLICY"),
             column_mapping_file=EnvVar("CCPULSE_COLUMN_MAPPING"),
             source=EnvVar("CCPULSE_SOURCE"),
+            sql_uri=EnvVar("CCPULSE_SQL_URI"),
+            sql_queries_file=EnvVar("CCPULSE_SQL_QUERIES"),
         ),
         "mail": MailSettings(
             transport=EnvVar("CCPULSE_MAIL_TRANSPORT"),

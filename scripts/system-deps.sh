@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages ccpulse needs beyond Python: Pango/HarfBuzz for WeasyPrint, Noto CJK so
-# Chinese names render as glyphs, poppler-utils to look at PDF pages (pdftoppm).
+# Chinese names render as glyphs, poppler-utils to look at PDF pages (pdftoppm), and
+# PostgreSQL's server, which the SQL-source tests start in a temporary folder of their own.
 # Installs what is missing when run as root; otherwise prints the exact command and fails.
 set -euo pipefail
 
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk poppler-utils)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk poppler-utils postgresql)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -120,7 +120,7 @@ def test_a_rerun_sends_nothing_and_a_forced_send_resends(setup, server):
     assert len(recorder.received) == before and _log(setup["month_dir"]).height == log_before
     assert summary.startswith("0 message(s) sent")
 
-    ok, messages, summary = send_month(MONTH, str(setup["data"]), str(setup["out"]), str(setup["policy"]), force=True,
+    ok, messages, summary = send_month(MONTH, str(setup["out"]), str(setup["policy"]), force=True,
                                        recipients=["s003@example.com"])
     assert ok, messages
     assert len(recorder.received) == before + 1
@@ -130,11 +130,11 @@ def test_a_rerun_sends_nothing_and_a_forced_send_resends(setup, server):
 
 def test_credentials_never_appear_in_output_logs_metadata_or_files(setup, server, capfd, patch):
     # A forced send that succeeds, then one that fails at login: both paths print, log and store.
-    assert main(["send", "--month", str(MONTH), "--data", str(setup["data"]), "--out", str(setup["out"]),
+    assert main(["send", "--month", str(MONTH), "--out", str(setup["out"]),
                  "--policy", str(setup["policy"]), "--force", "--to", "s002@example.com"]) == 0
     patch.setenv("CCPULSE_SMTP_PASSWORD", PASSWORD + "-wrong")
     try:
-        assert main(["send", "--month", str(MONTH), "--data", str(setup["data"]), "--out", str(setup["out"]),
+        assert main(["send", "--month", str(MONTH), "--out", str(setup["out"]),
                      "--policy", str(setup["policy"]), "--force", "--to", "s002@example.com"]) == 0
         assert _latest_checks()["every_report_delivered"] == (False, "AssetCheckSeverity.ERROR")
     finally:
