@@ -49,6 +49,32 @@ def stage(name: str, rows: list):
         print(f"  {name:<38} {seconds:8.2f} s   peak RSS {rows[-1][2]:8.0f} MiB", flush=True)
 
 
+def bench_sql_source(data: Path, month, mapping, policy, from_files: dict, rows: list) -> None:
+    """The same month read from PostgreSQL (a throw-away server, as in the tests) through ADBC."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ is not an installed package
+    from ingest.load import load_month
+    from ingest.sql import SqlSource, load_queries
+    from synthetic.to_sql import load_reference_database
+    from tests.pg_server import postgres_bindir, postgres_server
+
+    try:
+        postgres_bindir()
+    except RuntimeError as exc:
+        print(f"  SQL source: skipped ({exc})")
+        return
+    with postgres_server() as server:
+        server.create_database("center")
+        uri = server.uri("center")
+        started = time.perf_counter()
+        load_reference_database(uri, data, policy.timezone)
+        print(f"  (load both months into PostgreSQL: {time.perf_counter() - started:.1f} s, not ccpulse's work)")
+        queries = load_queries(Path(__file__).resolve().parents[1] / "examples" / "sql" / "queries.yaml")
+        with stage("read + type from PostgreSQL (ADBC)", rows):
+            from_sql = load_month(SqlSource(uri, queries, policy.timezone), month, mapping, policy.timezone)
+    same = all(from_sql[source].height == frame.height for source, frame in from_files.items())
+    print(f"    rows: {sum(f.height for f in from_sql.values()):,} ({'same as' if same else 'DIFFERENT from'} files)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agents", type=int, default=10_000)
@@ -89,6 +115,7 @@ def main() -> int:
     with stage("read + type (8 sources)", rows):
         frames = load_month(reader, month, mapping, policy.timezone)
     print(f"    rows: {sum(f.height for f in frames.values()):,}")
+    bench_sql_source(data, month, mapping, policy, frames, rows)
     with stage("validate (pandera, lazy)", rows):
         outcomes = validate_month(frames, month)
         valid = {s: o.valid for s, o in outcomes.items()}
