@@ -56,3 +56,12 @@ def test_the_schedule_runs_last_month_on_day_3_at_six_local():
     context = build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 3, 6, 0, tzinfo=shanghai))
     requests = schedule.evaluate_tick(context).run_requests
     assert [request.partition_key for request in requests] == ["2026-10"]
+
+
+def test_scheduled_and_backfilled_runs_execute_their_steps_in_one_process():
+    """A process per step re-imports the stack ~30 times (337 s instead of 45 s for 120 agents)."""
+    from pipelines.definitions import defs
+    from pipelines.jobs import MONTHLY_JOB, SEND_JOB
+
+    for job in (MONTHLY_JOB, SEND_JOB):
+        assert defs.resolve_job_def(job).executor_def.name == "in_process"
