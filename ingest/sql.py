@@ -111,22 +111,23 @@ def load_queries(path: str | Path) -> SqlQueries:
 def redacted(uri: str) -> str:
     """The URI without its password, fit for logs and errors."""
     parts = urlsplit(uri)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a number: show nothing rather than guess
+        return f"the database in {URI_SETTING}"
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
         return f"the database in {URI_SETTING}"
     user = f"{parts.username}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
     return urlunsplit((parts.scheme, f"{user}{parts.hostname}{port}", parts.path, "", ""))
 
 
 def _database_message(error: Exception) -> str:
-    """libpq's or the server's own words, without the driver's prefixes and the echoed query."""
-    text = str(error)
-    text = text.split("\n\nQuery was:", 1)[0]
-    for prefix in ("Failed to connect: ", "Failed to prepare query: ", "Failed to execute query: "):
-        if prefix in text:
-            text = text.split(prefix, 1)[1]
-    text = re.sub(r"^(ERROR|FATAL):\s+", "", text.strip())
-    return re.sub(r"\s*\n\s*", " ", text)
+    """The server's or libpq's own words, without the driver's prefixes and the echoed query."""
+    text = str(error).split("\n\nQuery was:", 1)[0]
+    text = re.sub(r"\s*\.?\s*SQLSTATE: \w+\s*$", "", text.strip())
+    from_server = re.split(r"\b(?:ERROR|FATAL):\s+", text)
+    text = from_server[-1] if len(from_server) > 1 else text.split("Failed to connect: ", 1)[-1]
+    return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
 def _without_extension_types(table):
