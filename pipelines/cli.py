@@ -65,7 +65,7 @@ def _configure(data: str | None, out: str, policy: str | None, column_mapping: s
     """
     from core.policy import load_policy
 
-    loaded_policy = load_policy(policy)  # every problem of a bad policy file is listed here
+    load_policy(policy)  # every problem of a bad policy file is listed here
     ensure_dagster_home()
     os.environ["CCPULSE_DATA_DIR"] = str(Path(data).resolve()) if data else ""
     os.environ["CCPULSE_OUT_DIR"] = str(Path(out).resolve())
@@ -75,12 +75,14 @@ def _configure(data: str | None, out: str, policy: str | None, column_mapping: s
     if sql_queries:
         os.environ["CCPULSE_SQL_QUERIES"] = str(Path(sql_queries).resolve())
     if source == "sql":
-        from ingest.sql import URI_SETTING, SqlSource, load_queries
+        from assets.resources import CcpulseSettings
 
         if not os.environ.get("CCPULSE_SQL_QUERIES"):
             raise ConfigError("--source sql needs --sql-queries FILE (or CCPULSE_SQL_QUERIES)")
-        SqlSource(os.environ.get(URI_SETTING, ""), load_queries(os.environ["CCPULSE_SQL_QUERIES"]),
-                  loaded_policy.timezone).available_months()
+        # The run's own reader, built as the run will build it: connects and asks for the months.
+        CcpulseSettings(out_dir=os.environ["CCPULSE_OUT_DIR"], policy_file=os.environ["CCPULSE_POLICY"],
+                        source=source, sql_uri=os.environ.get("CCPULSE_SQL_URI", ""),
+                        sql_queries_file=os.environ["CCPULSE_SQL_QUERIES"]).reader().available_months()
 
 
 def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tuple[bool, list[str], str]:
