@@ -1,24 +1,57 @@
-"""Machine-readable outputs (SPEC §9): CSV, UTF-8 with BOM so Excel opens Chinese correctly."""
+"""Machine-readable outputs (SPEC §9): CSV, UTF-8 with BOM so Excel opens Chinese correctly,
+safe to open in a spreadsheet, written whole or not at all."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 
+from core.atomic import write_bytes_atomically
+
 ISO_DATETIME = "%Y-%m-%dT%H:%M:%S"
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP CSV injection).
+# A leading `'` is escaped too (doubled), so that what a CSV holds reads back exactly (`read_back`).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_STARTS = (*FORMULA_STARTS, "'")
+_NEEDS_QUOTE = "^[" + re.escape("".join(_ESCAPED_STARTS)) + "]"
+# Markdown that would turn a data value into a link, an image or markup in the Dagster UI.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|!#])")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """One text cell as the CSVs write it: a leading `'` before a formula's first character."""
+    return "'" + value if value.startswith(_ESCAPED_STARTS) else value
+
+
+def read_back(cell: str) -> str:
+    """The value `spreadsheet_safe` was given."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def spreadsheet_safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column made spreadsheet-safe; numbers, dates and booleans stay what they are."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(_NEEDS_QUOTE)).then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name))
+        .alias(name) for name in text)
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    text = spreadsheet_safe_frame(frame).write_csv(date_format="%Y-%m-%d", datetime_format=ISO_DATETIME)
+    return b"\xef\xbb\xbf" + text.encode("utf-8")
 
 
 def write_output_csv(frame: pl.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(path, include_bom=True, date_format="%Y-%m-%d", datetime_format=ISO_DATETIME)
-    return path
+    return write_bytes_atomically(path, csv_bytes(frame))
 
 
 def markdown_preview(frame: pl.DataFrame, rows: int = 10) -> str:
-    """A small markdown table for Dagster metadata (values as text, pipes escaped)."""
+    """A small markdown table for Dagster metadata: values as plain text (a name is never a link)."""
     head = frame.head(rows)
-    cells = [[("" if value is None else str(value)).replace("|", "\\|") for value in row] for row in head.iter_rows()]
+    cells = [[_MARKDOWN.sub(r"\\\1", " ".join(str(value).split())) if value is not None else "" for value in row]
+             for row in head.iter_rows()]
     lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     if frame.height > rows:
