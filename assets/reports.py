@@ -10,15 +10,16 @@ from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from ingest.history import TREND_COLUMNS, earlier_health
+from core.manifest import CENTER, TEAM, ReportEntry, read_manifest, record_reports
+from core.names import safe_file_names
+from core.output import markdown_preview
+from metrics.health import CENTER as CENTER_ID
 from metrics.health import cited_status, unknown_complaint_warnings
-from reports.context import ReportInputs, center_context, team_context
-from reports.i18n import MESSAGES
-from reports.render import TEMPLATES, Renderer, render_many
-from reports.stamp import fingerprint, generation_time
+from reports.context import ReportInputs, center_context, report_summaries, report_titles, team_context
+from reports.render import Earlier, Rendered, Renderer, RenderJob, render_many
 from schemas.validate import ValidationOutcome
 
-OUTPUT_FILES = ["agent_scorecard.csv", "award_eligibility.csv", "awards.csv", "management_health.csv",
-                "data_quality.csv", "policy.yaml"]
+CENTER_REPORT_FILE = "center_report.pdf"
 
 
 @monthly_asset(
@@ -41,22 +42,17 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
          "complaints": AssetIn(valid_key("complaints"))},
     group_name="reports",
     kinds={"polars"},
-    description="Everything the reports print, gathered once, with the generation time (kept while the inputs "
-    "are unchanged, so a re-run writes the same PDFs).",
+    description="Everything the reports print, gathered once.",
 )
 def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
                   management_health: pl.DataFrame, health_trend: pl.DataFrame, award_eligibility: pl.DataFrame,
                   awards: dict, coaching: pl.DataFrame, complaint_statuses: pl.DataFrame, data_quality: pl.DataFrame,
-                  data_believability: pl.DataFrame, teams: ValidationOutcome, discipline: ValidationOutcome, complaints: ValidationOutcome):
+                  data_believability: pl.DataFrame, teams: ValidationOutcome, discipline: ValidationOutcome,
+                  complaints: ValidationOutcome):
     month = partition_month(context.partition_key)
     policy = settings.policy()
-    folder = settings.month_dir(month)
-    design = list(TEMPLATES.iterdir()) + list(MESSAGES.iterdir())
-    inputs_print = fingerprint([folder / name for name in OUTPUT_FILES] + design,
-                               extra=health_trend.write_csv() + data_believability.write_csv())
     inputs = ReportInputs(
         month=month, policy=policy,
-        generated_at=generation_time(folder, inputs_print, policy.timezone),
         scorecard=agent_scorecard, health=management_health, trend=health_trend,
         eligibility=award_eligibility, winners=awards["winners"], draw_seed=awards["lucky_draw_seed"],
         draw_pool_size=len(awards["lucky_draw_pool"]), coaching=coaching,
@@ -65,7 +61,19 @@ def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, age
         expectations=data_believability,
         warnings=unknown_complaint_warnings(discipline.valid, complaint_statuses),
     )
-    return MaterializeResult(value=inputs, metadata={"generated_at": inputs.generated_at, "language": policy.language})
+    return MaterializeResult(value=inputs, metadata={"language": policy.language})
+
+
+def _earlier(manifest: dict[str, ReportEntry], report: str) -> Earlier:
+    entry = manifest.get(report)
+    return Earlier(entry.fingerprint, entry.generated_at) if entry else Earlier()
+
+
+def _entry(kind: str, report: str, team_id: str | None, title: str, address: str | None, rendered: Rendered,
+           summary: list[str]) -> ReportEntry:
+    return ReportEntry(report=report, kind=kind, team_id=team_id, title=title, address=address,
+                       sha256=rendered.sha256, pages=rendered.pages, fingerprint=rendered.fingerprint,
+                       generated_at=rendered.generated_at, summary=summary)
 
 
 @monthly_asset(
@@ -73,35 +81,54 @@ def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, age
     kinds={"pdf", "weasyprint"},
     description="`center_report.pdf` for the director: KPIs against targets and last month, trends, team "
     "comparison, management health, awards, the lucky draw, data-quality and policy appendices. Names agents only "
-    "to praise them.",
+    "to praise them. Recorded in `manifest.json` (SHA-256, pages), which delivery checks before sending.",
 )
 def center_report(context: AssetExecutionContext, settings: CcpulseSettings, report_inputs: ReportInputs):
     month = partition_month(context.partition_key)
-    target = settings.month_dir(month) / "center_report.pdf"
+    folder = settings.month_dir(month)
+    target = folder / CENTER_REPORT_FILE
     renderer = Renderer()
-    pages = renderer.render("center.html", center_context(report_inputs), target)
-    return MaterializeResult(value=str(target), metadata={
-        "path": MetadataValue.path(str(target)), "pages": pages, "refused_urls": len(renderer.fetcher.refused)})
+    rendered = renderer.render("center.html", center_context(report_inputs), target,
+                               _earlier(read_manifest(folder), CENTER_REPORT_FILE), report_inputs.policy.timezone)
+    entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered,
+                   report_summaries(report_inputs).get(CENTER_ID, []))
+    record_reports(folder, str(month), CENTER, [entry])
+    return MaterializeResult(value=[entry], metadata={
+        "path": MetadataValue.path(str(target)), "pages": rendered.pages, "sha256": rendered.sha256,
+        "generated_at": rendered.generated_at, "refused_urls": len(renderer.fetcher.refused)})
 
 
 @monthly_asset(
     group_name="reports",
     kinds={"pdf", "weasyprint"},
-    description="`teams/<team_id>.pdf`, one per team with active agents, for its supervisor only: KPIs and trend, "
-    "every agent's scorecard, award eligibility, coaching and buddies, penalties by agent. Rendered in parallel.",
+    description="`teams/<team>.pdf`, one per team with active agents, for its supervisor only: KPIs and trend, "
+    "every agent's scorecard, award eligibility, coaching and buddies, penalties by agent. Rendered in parallel. "
+    "File names come from the team ids by the SPEC §2 rule; `manifest.json` records which file is whose.",
 )
 def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, report_inputs: ReportInputs):
     month = partition_month(context.partition_key)
-    folder = settings.month_dir(month) / "teams"
+    folder = settings.month_dir(month)
     staffed = sorted(report_inputs.scorecard["team_id"].unique().to_list())
     empty = sorted(set(report_inputs.teams["team_id"]) - set(staffed))
+    files = {team_id: f"teams/{name}.pdf" for team_id, name in safe_file_names(staffed).items()}
+    manifest = read_manifest(folder)
+    timezone = report_inputs.policy.timezone
     started = dt.datetime.now()
-    jobs = [("team.html", team_context, (report_inputs.for_team(team_id), team_id), folder / f"{team_id}.pdf")
-            for team_id in staffed]
-    pages = render_many(jobs)
+    jobs = [RenderJob("team.html", team_context, (report_inputs.for_team(team_id), team_id), folder / files[team_id],
+                      _earlier(manifest, files[team_id]), timezone) for team_id in staffed]
+    rendered = render_many(jobs)
     seconds = (dt.datetime.now() - started).total_seconds()
-    paths = {team_id: str(job[3]) for team_id, job in zip(staffed, jobs)}
-    return MaterializeResult(value=paths, metadata={
-        "dagster/row_count": len(paths), "pages": sum(pages), "seconds": round(seconds, 2),
-        "folder": MetadataValue.path(str(folder)),
+    titles, summaries = report_titles(report_inputs), report_summaries(report_inputs)
+    addresses = dict(report_inputs.teams.select("team_id", "supervisor_email").iter_rows())
+    entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), result,
+                      summaries.get(team_id, [])) for team_id, result in zip(staffed, rendered)]
+    record_reports(folder, str(month), TEAM, entries)
+    for stale in set((folder / "teams").glob("*.pdf")) - {folder / entry.report for entry in entries}:
+        stale.unlink()  # a team no longer staffed: its old PDF must not be mistaken for this month's
+    return MaterializeResult(value=entries, metadata={
+        "dagster/row_count": len(entries), "pages": sum(r.pages for r in rendered), "seconds": round(seconds, 2),
+        "folder": MetadataValue.path(str(folder / "teams")),
+        "files": MetadataValue.md(markdown_preview(pl.DataFrame(
+            {"team_id": staffed, "file": [files[t] for t in staffed]}, schema={"team_id": pl.String, "file": pl.String}),
+            rows=20)),
         "teams_without_active_agents": ", ".join(empty) or "none"})

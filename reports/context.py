@@ -18,6 +18,7 @@ from metrics.awards import AWARDS
 from metrics.health import CENTER
 from reports.charts import trend_chart
 from reports.i18n import MISSING, Translator, number, percent, signed, with_n
+from reports.stamp import GENERATED_AT
 
 TREND_MONTHS = 12
 
@@ -26,7 +27,6 @@ TREND_MONTHS = 12
 class ReportInputs:
     month: Month
     policy: Policy
-    generated_at: str
     scorecard: pl.DataFrame  # agent_scorecard with the pooling columns
     health: pl.DataFrame  # management_health of the month
     trend: pl.DataFrame  # management_health rows of up to 12 months, this one included
@@ -154,17 +154,17 @@ def report_titles(inputs: ReportInputs) -> dict[str, str]:
     return titles
 
 
-def headline_figures(inputs: ReportInputs) -> dict[str, list[tuple[str, str]]]:
-    """The few figures an email quotes for each report (CENTER, or a team id), with their n and targets."""
+def report_summaries(inputs: ReportInputs) -> dict[str, list[str]]:
+    """The lines each report's email opens with (CENTER, or a team id): its figures with their n and targets."""
     t, policy = Translator(inputs.policy.language), inputs.policy
     sizes = _group_sizes(inputs.scorecard)
-    figures = {}
+    summaries = {}
     for row in inputs.health.iter_rows(named=True):
         n = sizes.get(row["team_id"])
         if n is None:
             continue
         flags = "; ".join(t.criterion(flag) for flag in row["flags"].split(";") if flag)
-        figures[row["team_id"]] = [
+        figures = [
             (t("csat"), with_n(percent(row["csat"]), n["csat_responses"], policy.min_csat_responses)
              + " · " + t("target", value=percent(policy.csat_target, 0))),
             (t("qa_score"), with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals)
@@ -174,7 +174,8 @@ def headline_figures(inputs: ReportInputs) -> dict[str, list[tuple[str, str]]]:
             (t("headcount"), str(row["headcount"])),
             (t("management_health"), t(f"status_{row['status']}") + (f" ({flags})" if flags else "")),
         ]
-    return figures
+        summaries[row["team_id"]] = [f"{label}: {value}" for label, value in figures]
+    return summaries
 
 
 def _common(inputs: ReportInputs, t: Translator, title: str) -> dict:
@@ -182,8 +183,8 @@ def _common(inputs: ReportInputs, t: Translator, title: str) -> dict:
         "lang": inputs.policy.language,
         "title": title,
         "month": str(inputs.month),
-        "generated_at": inputs.generated_at,
-        "footer_meta": t("footer_meta", title=title, month=str(inputs.month), when=inputs.generated_at),
+        "generated_at": GENERATED_AT,  # the renderer puts the time in (reports/stamp.py)
+        "footer_meta": t("footer_meta", title=title, month=str(inputs.month), when=GENERATED_AT),
         "small_sample_note": t("small_sample_note", n=inputs.policy.min_csat_responses),
     }
 

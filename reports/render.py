@@ -1,15 +1,19 @@
 """Render the reports with WeasyPrint: templates and CSS from templates/, nothing from anywhere else.
 
 One FontConfiguration and one parsed stylesheet serve every report a process renders;
-team reports are rendered by a pool of processes, each with its own renderer.
+team reports are rendered by a pool of processes, each with its own renderer. Each PDF is
+written whole through a temporary file (SPEC §9) and comes back with its SHA-256, page count and
+content fingerprint, which the manifest records.
 """
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,7 +24,9 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from core.atomic import write_bytes_atomically
 from reports.i18n import Translator
+from reports.stamp import GENERATED_AT, content_fingerprint, generation_time
 
 TEMPLATES = (Path(__file__).parent / "templates").resolve()
 STYLESHEET = TEMPLATES / "report.css"
@@ -45,23 +51,46 @@ class TemplatesOnlyFetcher(URLFetcher):
         raise ValueError(f"ccpulse reports fetch nothing outside their templates: refused {url}")
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """What the manifest records of a PDF that was written."""
+
+    pages: int
+    sha256: str
+    fingerprint: str
+    generated_at: str
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The same report's last rendering, from the manifest: its time is kept while its content is."""
+
+    fingerprint: str = ""
+    generated_at: str = ""
+
+
 class Renderer:
     def __init__(self):
         self.fetcher = TemplatesOnlyFetcher()
         self.fonts = FontConfiguration()
-        self.stylesheet = CSS(filename=str(STYLESHEET), font_config=self.fonts, url_fetcher=self.fetcher)
+        self.design = STYLESHEET.read_bytes()
+        self.stylesheet = CSS(string=self.design.decode("utf-8"), base_url=TEMPLATES.as_uri() + "/",
+                              font_config=self.fonts, url_fetcher=self.fetcher)
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
 
     def html(self, template: str, context: dict) -> str:
         return self.templates.get_template(template).render(t=Translator(context["lang"]), **context)
 
-    def render(self, template: str, context: dict, target: Path) -> int:
-        """Write the PDF; returns its page count."""
-        document = HTML(string=self.html(template, context), base_url=TEMPLATES.as_uri() + "/",
+    def render(self, template: str, context: dict, target: Path, earlier: Earlier, timezone: str) -> Rendered:
+        """Write the PDF of `context` (whose generation time is GENERATED_AT) to `target`."""
+        html = self.html(template, context)
+        fingerprint = content_fingerprint(html, self.design)
+        generated_at = earlier.generated_at if earlier.fingerprint == fingerprint else generation_time(timezone)
+        document = HTML(string=html.replace(GENERATED_AT, generated_at), base_url=TEMPLATES.as_uri() + "/",
                         url_fetcher=self.fetcher).render(stylesheets=[self.stylesheet], font_config=self.fonts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        document.write_pdf(target)
-        return len(document.pages)
+        data = document.write_pdf()
+        write_bytes_atomically(target, data)
+        return Rendered(len(document.pages), hashlib.sha256(data).hexdigest(), fingerprint, generated_at)
 
 
 _worker: Renderer | None = None
@@ -72,22 +101,29 @@ def _start_worker() -> None:
     _worker = Renderer()
 
 
-# A job: the template, a module-level function that builds its context (charts included, so
-# that they too are drawn in parallel), that function's arguments, and the PDF to write.
-Job = tuple[str, Callable[..., dict], tuple, Path]
+@dataclass(frozen=True)
+class RenderJob:
+    """One PDF: the template, a module-level function that builds its context (charts included, so
+    that they too are drawn in parallel) and that function's arguments, and where it goes."""
+
+    template: str
+    build_context: Callable[..., dict]
+    arguments: tuple
+    target: Path
+    earlier: Earlier
+    timezone: str
 
 
-def _render_job(renderer: Renderer, job: Job) -> int:
-    template, build_context, arguments, target = job
-    return renderer.render(template, build_context(*arguments), target)
+def _render_job(renderer: Renderer, job: RenderJob) -> Rendered:
+    return renderer.render(job.template, job.build_context(*job.arguments), job.target, job.earlier, job.timezone)
 
 
-def _render_in_worker(job: Job) -> int:
+def _render_in_worker(job: RenderJob) -> Rendered:
     return _render_job(_worker, job)
 
 
-def render_many(jobs: list[Job], workers: int | None = None) -> list[int]:
-    """Render the jobs in parallel processes; their page counts, in job order."""
+def render_many(jobs: list[RenderJob], workers: int | None = None) -> list[Rendered]:
+    """Render the jobs in parallel processes; what was written, in job order."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1:
         renderer = Renderer()

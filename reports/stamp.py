@@ -1,36 +1,27 @@
-"""The report's "generated at" time, kept while its inputs stay the same.
+"""The report's "generated at" time, and the fingerprint that decides when it changes.
 
-A re-run on the same inputs then writes byte-identical PDFs, so delivery (keyed by the
-PDF's SHA-256) sends nothing twice; new inputs give a new time and a new hash.
+The fingerprint covers what the reader sees (the report's HTML with a placeholder where the
+time goes, and the stylesheet), not the time itself. While it is unchanged, the time recorded in
+the manifest is kept, so a re-run writes byte-identical PDFs and delivery (keyed by the PDF's
+SHA-256) sends nothing again; a report whose content changed gets a new time, and only that one
+goes out as a correction (SPEC §11).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import zoneinfo
-from pathlib import Path
 
-STAMP_FILE = ".report_stamp.json"
-
-
-def fingerprint(paths: list[Path], extra: str = "") -> str:
-    digest = hashlib.sha256(extra.encode("utf-8"))
-    for path in sorted(paths):
-        if path.is_file():
-            digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+# Stands in the HTML where the generation time goes, while the content is fingerprinted.
+GENERATED_AT = "\ue000generated-at\ue000"
 
 
-def generation_time(folder: Path, inputs_fingerprint: str, timezone: str, now: dt.datetime | None = None) -> str:
-    stamp = folder / STAMP_FILE
-    if stamp.exists():
-        saved = json.loads(stamp.read_text(encoding="utf-8"))
-        if saved.get("fingerprint") == inputs_fingerprint:
-            return saved["generated_at"]
+def content_fingerprint(html: str, design: bytes) -> str:
+    return hashlib.sha256(design + b"\0" + html.encode("utf-8")).hexdigest()
+
+
+def generation_time(timezone: str, now: dt.datetime | None = None) -> str:
     moment = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zoneinfo.ZoneInfo(timezone))
     text = moment.strftime("%Y-%m-%d %H:%M UTC%z")
-    text = text[:-2] + ":" + text[-2:]  # UTC+0800 -> UTC+08:00
-    stamp.write_text(json.dumps({"fingerprint": inputs_fingerprint, "generated_at": text}), encoding="utf-8")
-    return text
+    return text[:-2] + ":" + text[-2:]  # UTC+0800 -> UTC+08:00
