@@ -1,4 +1,8 @@
-"""Group `delivery`: each manager gets their PDFs by email, exactly once a month (SPEC §11)."""
+"""Group `delivery`: each manager gets their PDFs by email, exactly once a month (SPEC §11).
+
+Delivery reads the month folder's `manifest.json` (which file is whose report, and the SHA-256
+the render step recorded), never a path made from an id, and checks each PDF before it goes out.
+"""
 
 from pathlib import Path
 
@@ -16,78 +20,103 @@ from dagster import (
 
 from assets.common import monthly_asset
 from assets.partitions import partition_month
+from assets.reports import center_report, team_reports
 from assets.resources import CcpulseSettings, MailSettings
+from core.manifest import CENTER, ReportEntry, read_manifest
 from core.output import markdown_preview
-from delivery.addresses import checked_address
-from delivery.compose import Report, compose, sha256_of
-from delivery.log import FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, DeliveryLog
-from delivery.send import deliver, route, undelivered
-from metrics.health import CENTER
-from reports.context import ReportInputs, headline_figures, report_titles
+from delivery.addresses import InvalidAddress, checked_address
+from delivery.compose import Report, compose
+from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog
+from delivery.send import Routing, deliver, route, undelivered
 
 DELIVERY = "delivery"
 ALL_DELIVERED = "every_report_delivered"
 ALL_ADDRESSED = "every_report_has_a_recipient"
+LOG_ROW_SCHEMA = {"recipient": pl.String, "report": pl.String, "status": pl.String, "kind": pl.String,
+                  "attempts": pl.Int64, "detail": pl.String}
 
 
 class DeliveryConfig(Config):
-    force: bool = False  # send again what was already delivered (`ccpulse send --force`)
+    force: bool = False  # send again what was already delivered, or held as unknown (`ccpulse send --force`)
     recipients: list[str] = []  # only these recipients; all when empty
 
 
-def month_reports(folder: Path, inputs: ReportInputs, center_report: str, team_reports: dict[str, str]):
-    titles, figures = report_titles(inputs), headline_figures(inputs)
+def _report(folder: Path, entry: ReportEntry) -> Report:
+    return Report(name=entry.report, path=folder / entry.report, title=entry.title, summary=tuple(entry.summary),
+                  sha256=entry.sha256, pages=entry.pages)
 
-    def report(path: str, key: str) -> Report:
-        path = Path(path)
-        return Report(name=path.relative_to(folder).as_posix(), path=path, title=titles[key],
-                      figures=tuple(figures.get(key, [])), sha256=sha256_of(path))
 
-    return report(center_report, CENTER), {team_id: report(path, team_id) for team_id, path in team_reports.items()}
+def month_routing(folder: Path, manifest: dict[str, ReportEntry], center_recipients: list[str]) -> Routing:
+    """Every report of the manifest addressed: the center report to the policy's recipients, each team
+    report to the supervisor address the render step recorded for it."""
+    entries = list(manifest.values())
+    center = next((_report(folder, e) for e in entries if e.kind == CENTER), None)
+    teams = {e.team_id: _report(folder, e) for e in entries if e.kind != CENTER}
+    addresses = {e.team_id: e.address for e in entries if e.kind != CENTER}
+    return route(center, center_recipients, teams, addresses)
+
+
+def delivery_summary(this_run: pl.DataFrame, pending: int, held: int, missing: int, refused: int) -> str:
+    def count(status: str) -> int:
+        return this_run.filter(pl.col("status") == status).height
+
+    sent = this_run.filter(pl.col("status") == SENT)
+    return (f"{sent['recipient'].n_unique()} message(s) sent ({sent.height} report(s)), {count(FAILED)} failed, "
+            f"{count(UNKNOWN)} with unknown outcome, {count(BROKEN)} refused as broken, {pending} report(s) still due "
+            f"({held} held after an unknown outcome), {missing} without a recipient, {refused} refused address(es)")
 
 
 @monthly_asset(
+    deps=[center_report, team_reports],  # read from manifest.json, not from the IO manager
     group_name="delivery",
     kinds={"email"},
     check_specs=[
-        AssetCheckSpec(ALL_DELIVERED, asset=DELIVERY, description="Every addressed report went out in its "
-                       "current version and nothing failed in this run; a refused address fails it too."),
+        AssetCheckSpec(ALL_DELIVERED, asset=DELIVERY, blocking=True,
+                       description="Every addressed report went out in its current version: nothing failed, "
+                       "nothing broken was refused, no send ended with an unknown outcome, nothing is still due. "
+                       "A failure fails the run, so ops are alerted and `ccpulse run`/`send` exit non-zero."),
         AssetCheckSpec(ALL_ADDRESSED, asset=DELIVERY, description="Every report has somebody to go to "
-                       "(a team's supervisor_email, the policy's center_report_recipients)."),
+                       "(a team's valid supervisor_email, the policy's center_report_recipients)."),
     ],
     description="Emails each team report to its supervisor and the center report to the policy's recipients: "
-    "`.eml` files in `outbox/` by default, SMTP as a setting. `delivery_log.csv` keeps what went to whom "
-    "(month, recipient, PDF SHA-256): re-runs send nothing twice; a changed report goes out as a correction.",
+    "`.eml` files in `outbox/` by default, SMTP as a setting. Each PDF is checked against `manifest.json` first. "
+    "`delivery_log.csv` keeps what went to whom (month, recipient, PDF SHA-256): re-runs send nothing twice; a "
+    "changed report goes out as a correction; an unknown outcome is held for a person to decide.",
 )
-def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: CcpulseSettings, mail: MailSettings,
-             report_inputs: ReportInputs, center_report: str, team_reports: dict):
+def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: CcpulseSettings, mail: MailSettings):
     month = partition_month(context.partition_key)
     policy = settings.policy()
     folder = settings.month_dir(month)
-    center, teams = month_reports(folder, report_inputs, center_report, team_reports)
-    emails = dict(report_inputs.teams.select("team_id", "supervisor_email").iter_rows())
-    routing, unroutable = route(center, policy.center_report_recipients, teams, emails)
+    manifest = read_manifest(folder)
+    if not manifest:
+        raise Failure(f"no rendered reports of {month} in {folder} (no manifest.json): run the month first",
+                      allow_retries=False)
+    routing = month_routing(folder, manifest, policy.center_report_recipients)
 
-    only = {checked_address(text) for text in config.recipients}
-    if only - set(routing):
-        raise Failure(f"{', '.join(sorted(only - set(routing)))}: no report of {month} is addressed to them "
-                      f"(recipients: {', '.join(sorted(routing)) or 'none'})")
+    try:
+        only = {checked_address(text) for text in config.recipients}
+    except InvalidAddress as error:
+        raise Failure(str(error), allow_retries=False) from None
+    if only - set(routing.reports):
+        raise Failure(f"{', '.join(sorted(only - set(routing.reports)))}: no report of {month} is addressed to them "
+                      f"(recipients: {', '.join(sorted(routing.reports)) or 'none'})", allow_retries=False)
 
     log = DeliveryLog(folder)
     transport = mail.transport_for(folder / "outbox")
-    written = deliver(str(month), routing, unroutable, log, transport,
-                      lambda letter: compose(letter, policy.language, mail.sender),
+    written = deliver(str(month), routing, log, transport,
+                      lambda letter, attachments: compose(letter, policy.language, mail.sender, attachments),
                       force=config.force, only=only or None)
 
     pending = undelivered(routing, log.delivered())
-    refused = [item for item in unroutable if item.status == INVALID_ADDRESS]
-    missing = [item for item in unroutable if item.status == NO_ADDRESS]
-    this_run = pl.DataFrame(written, schema={"recipient": pl.String, "report": pl.String, "status": pl.String,
-                                             "kind": pl.String, "attempts": pl.Int64, "detail": pl.String})
+    held = log.delivered(UNKNOWN)
+    held_pairs = [(who, report) for who, report in pending
+                  if any(row["sha256"] == report.sha256 for row in held.get((who, report.name), []))]
+    refused = [item for item in routing.unroutable if item.status == INVALID_ADDRESS]
+    missing = [item for item in routing.unroutable if item.status == NO_ADDRESS]
+    this_run = pl.DataFrame(written, schema=LOG_ROW_SCHEMA)
     sent = this_run.filter(pl.col("status") == SENT)
-    failed = this_run.filter(pl.col("status") == FAILED)
-    summary = (f"{sent['recipient'].n_unique()} message(s) sent ({sent.height} report(s)), "
-               f"{len(pending)} report(s) still due, {len(missing)} without a recipient, {len(refused)} refused address(es)")
+    problems = this_run.filter(pl.col("status").is_in([FAILED, UNKNOWN, BROKEN]))
+    summary = delivery_summary(this_run, len(pending), len(held_pairs), len(missing), len(refused))
     context.log.info(summary)
     return MaterializeResult(
         value={"sent": sent.height, "pending": len(pending), "without_recipient": [u.report.name for u in missing]},
@@ -101,19 +130,25 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
         },
         check_results=[
             AssetCheckResult(
-                check_name=ALL_DELIVERED, passed=not pending and not refused and failed.height == 0, severity=AssetCheckSeverity.ERROR,
+                check_name=ALL_DELIVERED, passed=not pending and problems.height == 0,
+                severity=AssetCheckSeverity.ERROR,
+                description=summary,
                 metadata={
+                    "summary": summary,
                     "still_due": MetadataValue.md("\n".join(f"- {who}: {report.name}" for who, report in pending)
                                                   or "none"),
-                    "failed_this_run": MetadataValue.md(markdown_preview(failed, rows=20) if failed.height else "none"),
-                    "refused_addresses": MetadataValue.md("\n".join(f"- {u.report.name}: {u.detail}" for u in refused)
-                                                          or "none"),
+                    "failed_unknown_or_broken": MetadataValue.md(
+                        markdown_preview(problems, rows=20) if problems.height else "none"),
                 },
             ),
             AssetCheckResult(
-                check_name=ALL_ADDRESSED, passed=not missing, severity=AssetCheckSeverity.WARN,
-                metadata={"without_recipient": MetadataValue.md(
-                    "\n".join(f"- {u.report.name}: {u.detail}" for u in missing) or "none")},
+                check_name=ALL_ADDRESSED, passed=not missing and not refused, severity=AssetCheckSeverity.WARN,
+                metadata={
+                    "without_recipient": MetadataValue.md(
+                        "\n".join(f"- {u.report.name}: {u.detail}" for u in missing) or "none"),
+                    "refused_addresses": MetadataValue.md(
+                        "\n".join(f"- {u.report.name}: {u.detail}" for u in refused) or "none"),
+                },
             ),
         ],
     )

@@ -1,12 +1,13 @@
 """The message a manager receives: subject and body (plain text and HTML) in the report's
-language, the month's headline figures, and the PDFs attached."""
+language, the sentences each report opens with, and the PDFs attached — the very bytes that were
+checked against the manifest, read once."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formataddr, formatdate
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -26,8 +27,10 @@ class Report:
     name: str  # its path in the month folder, which names it in the log: center_report.pdf, teams/T01.pdf
     path: Path
     title: str
-    figures: tuple[tuple[str, str], ...]
-    sha256: str
+    summary: tuple[str, ...]
+    sha256: str  # as the render step recorded it (manifest.json)
+    pages: int = 0
+    problem: str = ""  # why it must not be sent (missing, cut short, changed since rendering); "" when checked
 
     def attachment_name(self, month: str) -> str:
         return f"ccpulse_{month}_" + self.name.replace("teams/", "team_", 1).replace("/", "_")
@@ -43,6 +46,7 @@ class Letter:
     kind: str = FIRST
     replaced_at: dict[str, str] = field(default_factory=dict)  # report name → when its earlier version went out
     nonce: str = ""  # set for a forced resend, so that it is a new message
+    display_name: str = ""
 
     @property
     def message_id_digest(self) -> str:
@@ -50,15 +54,17 @@ class Letter:
         return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def header_safe(text: str) -> str:
+    """A value fit for a header: no line breaks (no header injection), runs of white space as one space."""
+    return " ".join(text.split())
 
 
-def _message(subject: str, sender: str, recipient: str, kind: str, month: str, identity: str) -> EmailMessage:
+def _message(subject: str, sender: str, recipient: str, kind: str, month: str, identity: str,
+             display_name: str = "") -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = subject
+    message["Subject"] = header_safe(subject)
     message["From"] = sender
-    message["To"] = recipient
+    message["To"] = formataddr((header_safe(display_name), recipient))
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = sender.rsplit("@", 1)[-1].strip(">") or "ccpulse.invalid"
     message["Message-ID"] = f"<ccpulse.{month}.{identity}@{domain}>"
@@ -67,23 +73,26 @@ def _message(subject: str, sender: str, recipient: str, kind: str, month: str, i
     return message
 
 
-def compose(letter: Letter, language: str, sender: str) -> EmailMessage:
+def compose(letter: Letter, language: str, sender: str, attachments: dict[str, bytes]) -> EmailMessage:
+    """The letter as a message; `attachments` holds each report's checked bytes by report name."""
     t = Translator(language)
     titles = ", ".join(report.title for report in letter.reports)
     subject = t("email_subject", month=letter.month, reports=titles)
     if letter.kind != FIRST:
         subject = t(f"email_prefix_{letter.kind}") + subject
     context = {
-        "t": t, "lang": language, "month": letter.month, "kind": letter.kind, "subject": subject,
-        "reports": [{"title": report.title, "figures": report.figures, "file": report.attachment_name(letter.month),
+        "t": t, "lang": language, "month": letter.month, "kind": letter.kind, "subject": header_safe(subject),
+        "reports": [{"title": report.title, "summary": report.summary, "file": report.attachment_name(letter.month),
                      "replaced_at": letter.replaced_at.get(report.name, "")} for report in letter.reports],
     }
     # The same letter always gets the same Message-ID, so a mail client can tell a duplicate.
-    message = _message(subject, sender, letter.recipient, letter.kind, letter.month, letter.message_id_digest[:32])
+    message = _message(subject, sender, letter.recipient, letter.kind, letter.month, letter.message_id_digest[:32],
+                       letter.display_name)
     message.set_content(_templates.get_template("email.txt").render(**context))
     message.add_alternative(_templates.get_template("email.html").render(**context), subtype="html")
     for report, shown in zip(letter.reports, context["reports"]):
-        message.add_attachment(report.path.read_bytes(), maintype="application", subtype="pdf", filename=shown["file"])
+        message.add_attachment(attachments[report.name], maintype="application", subtype="pdf",
+                               filename=shown["file"])
     message["Content-Language"] = language  # after the parts are made: making them moves Content-* headers inward
     return message
 

@@ -1,21 +1,26 @@
 """`delivery_log.csv`: what was sent to whom, the memory that makes delivery exactly-once.
 
-One file per month beside the reports (SPEC §9), append-only, one row per report in a
-message. A report counts as delivered to a recipient when a `sent` row holds its
-SHA-256. Rows are flushed and fsynced as each message goes out, and a lock file keeps
-two runs of the same month from sending at once.
+One file per month beside the reports (SPEC §9), one row per report in a message. A report
+counts as delivered to a recipient when a `sent` row holds its SHA-256; an `unknown` row (the
+connection dropped after the message went out) holds it back from automatic sending, since a
+duplicate is worse than a question (SPEC §11). The file is rewritten whole, through a temporary
+file, after each message, so a crash leaves the rows up to the last message and never half a
+row; a lock file keeps two deliveries of the same month from sending at once.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from core.atomic import write_bytes_atomically
+from core.output import read_back, spreadsheet_safe
 
 LOG_FILE = "delivery_log.csv"
 LOG_COLUMNS = ["logged_at", "month", "recipient", "report", "sha256", "status", "kind", "transport",
@@ -23,6 +28,8 @@ LOG_COLUMNS = ["logged_at", "month", "recipient", "report", "sha256", "status", 
 
 SENT = "sent"
 FAILED = "failed"
+UNKNOWN = "unknown"  # the message may or may not have arrived: never retried by itself
+BROKEN = "broken_report"  # the PDF is missing, unreadable or not the one rendered: refused, not sent
 INVALID_ADDRESS = "invalid_address"
 NO_ADDRESS = "no_address"
 
@@ -50,28 +57,27 @@ class DeliveryLog:
                                f"waited {wait_seconds:g}s") from exc
 
     def rows(self) -> list[dict]:
+        """Every row, as the values were given (the CSV's spreadsheet escaping undone)."""
         if not self.path.exists():
             return []
         with self.path.open(encoding="utf-8-sig", newline="") as handle:
-            return list(csv.DictReader(handle))
+            return [{key: read_back(value or "") for key, value in row.items()} for row in csv.DictReader(handle)]
 
-    def delivered(self) -> dict[tuple[str, str], list[dict]]:
-        """(recipient, report) → its `sent` rows, oldest first."""
-        sent: dict[tuple[str, str], list[dict]] = {}
+    def delivered(self, status: str = SENT) -> dict[tuple[str, str], list[dict]]:
+        """(recipient, report) → its rows of `status` (`sent` by default), oldest first."""
+        found: dict[tuple[str, str], list[dict]] = {}
         for row in self.rows():
-            if row["status"] == SENT:
-                sent.setdefault((row["recipient"], row["report"]), []).append(row)
-        return sent
+            if row["status"] == status:
+                found.setdefault((row["recipient"], row["report"]), []).append(row)
+        return found
 
     def append(self, rows: list[dict]) -> None:
         if not rows:
             return
-        new = not self.path.exists()
-        # The BOM goes at the start of the file only (Excel opens Chinese names correctly).
-        with self.path.open("a", encoding="utf-8-sig" if new else "utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, LOG_COLUMNS, extrasaction="raise")
-            if new:
-                writer.writeheader()
-            writer.writerows(rows)
-            handle.flush()
-            os.fsync(handle.fileno())
+        every = self.rows() + [{key: str(row[key]) for key in LOG_COLUMNS} for row in rows]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, LOG_COLUMNS, extrasaction="raise", lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in every)
+        # The BOM lets Excel open Chinese names correctly.
+        write_bytes_atomically(self.path, b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))

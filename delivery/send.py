@@ -1,21 +1,23 @@
 """Who gets what, what is still due, and sending it: exactly once per month, recipient and
 report version (SPEC §11).
 
-`route` addresses every report; `plan` leaves out what the log says was already delivered
-(a changed report goes out again, marked as a correction; `force` resends on purpose);
-`deliver` sends the letters one by one, logging each as it goes, so a failure for one
-recipient costs only that recipient.
+`route` addresses every report; `plan` leaves out what the log says was already delivered (a
+changed report goes out again, marked as a correction; `force` resends on purpose) and what is
+held because an earlier send's outcome is unknown; `deliver` checks each PDF once, then sends
+the letters one by one, logging each as it goes, so a failure for one recipient (a refused
+address, a message that cannot be built, a lost connection) costs only that recipient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
-from delivery.addresses import InvalidAddress, checked_address
+from delivery.addresses import InvalidAddress, parse_addressee
 from delivery.compose import CORRECTION, FIRST, RESEND, Letter, Report
-from delivery.log import FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, DeliveryLog, now_text
+from delivery.integrity import BrokenReport, checked_pdf
+from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog, now_text
 from delivery.transports import SendFailed, Transport
 
 
@@ -29,25 +31,29 @@ class Unroutable:
     detail: str
 
 
-Routing = dict[str, list[Report]]  # recipient (normal form) → the reports addressed to them
+@dataclass
+class Routing:
+    reports: dict[str, list[Report]] = field(default_factory=dict)  # recipient (normal form) → their reports
+    names: dict[str, str] = field(default_factory=dict)  # recipient → display name, as the data gave it
+    unroutable: list[Unroutable] = field(default_factory=list)
 
 
 def route(center: Report | None, center_recipients: list[str], team_reports: dict[str, Report],
-          supervisor_emails: dict[str, str | None]) -> tuple[Routing, list[Unroutable]]:
+          supervisor_emails: dict[str, str | None]) -> Routing:
     """The center report to the policy's recipients, each team report to its supervisor."""
-    routing: Routing = {}
-    unroutable: list[Unroutable] = []
+    routing = Routing()
 
     def address(report: Report, text: str | None, missing: str) -> None:
         if text is None or not text.strip():
-            unroutable.append(Unroutable(report, "", NO_ADDRESS, missing))
+            routing.unroutable.append(Unroutable(report, "", NO_ADDRESS, missing))
             return
         try:
-            recipient = checked_address(text)
+            addressee = parse_addressee(text)
         except InvalidAddress as error:
-            unroutable.append(Unroutable(report, text, INVALID_ADDRESS, str(error)))
+            routing.unroutable.append(Unroutable(report, text, INVALID_ADDRESS, str(error)))
             return
-        reports = routing.setdefault(recipient, [])
+        reports = routing.reports.setdefault(addressee.address, [])
+        routing.names.setdefault(addressee.address, addressee.display_name)
         if report not in reports:
             reports.append(report)
 
@@ -58,20 +64,30 @@ def route(center: Report | None, center_recipients: list[str], team_reports: dic
             address(center, text, "")
     for team_id in sorted(team_reports):
         address(team_reports[team_id], supervisor_emails.get(team_id), f"team {team_id} has no supervisor_email")
-    return routing, unroutable
+    return routing
 
 
-def plan(month: str, routing: Routing, delivered: dict[tuple[str, str], list[dict]], force: bool = False,
+def _holds(rows: list[dict], report: Report) -> bool:
+    return any(row["sha256"] == report.sha256 for row in rows)
+
+
+def plan(month: str, routing: Routing, delivered: dict[tuple[str, str], list[dict]],
+         unknown: dict[tuple[str, str], list[dict]] | None = None, force: bool = False,
          only: set[str] | None = None) -> list[Letter]:
-    """One letter per recipient holding what they have not received in this version yet."""
+    """One letter per recipient holding what they have not received in this version yet.
+
+    A version whose earlier send ended `unknown` is held back: it goes again only with `force`.
+    """
+    unknown = unknown or {}
     letters = []
-    for recipient in sorted(routing):
+    for recipient in sorted(routing.reports):
         if only and recipient not in only:
             continue
         due, replaced = [], {}
-        for report in routing[recipient]:
-            earlier = delivered.get((recipient, report.name), [])
-            if any(row["sha256"] == report.sha256 for row in earlier):
+        for report in routing.reports[recipient]:
+            key = (recipient, report.name)
+            earlier = delivered.get(key, [])
+            if _holds(earlier, report) or _holds(unknown.get(key, []), report):
                 if force:
                     due.append(report)
                 continue
@@ -81,14 +97,15 @@ def plan(month: str, routing: Routing, delivered: dict[tuple[str, str], list[dic
         if not due:
             continue
         kind = CORRECTION if replaced else (RESEND if force else FIRST)
-        letters.append(Letter(month, recipient, due, kind, replaced, nonce=now_text() if force else ""))
+        letters.append(Letter(month, recipient, due, kind, replaced, nonce=now_text() if force else "",
+                              display_name=routing.names.get(recipient, "")))
     return letters
 
 
 def undelivered(routing: Routing, delivered: dict[tuple[str, str], list[dict]]) -> list[tuple[str, Report]]:
     """(recipient, report) pairs whose current version has not gone out."""
-    return [(recipient, report) for recipient in sorted(routing) for report in routing[recipient]
-            if not any(row["sha256"] == report.sha256 for row in delivered.get((recipient, report.name), []))]
+    return [(recipient, report) for recipient in sorted(routing.reports) for report in routing.reports[recipient]
+            if not _holds(delivered.get((recipient, report.name), []), report)]
 
 
 def _row(month: str, recipient: str, report: Report, status: str, kind: str = "", transport: str = "",
@@ -98,35 +115,69 @@ def _row(month: str, recipient: str, report: Report, status: str, kind: str = ""
             "message_id": message_id, "attempts": attempts, "detail": detail}
 
 
-def deliver(month: str, routing: Routing, unroutable: list[Unroutable], log: DeliveryLog, transport: Transport,
-            compose: Callable[[Letter], EmailMessage], force: bool = False, only: set[str] | None = None) -> list[dict]:
-    """Send what is due and log it; returns the log rows this delivery wrote."""
+def check_reports(routing: Routing) -> tuple[Routing, dict[str, bytes]]:
+    """Each routed PDF read and checked once: the routing with each report's problem set, and the
+    checked bytes of the good ones (what is attached is what was checked)."""
+    checked: dict[str, Report] = {}
+    contents: dict[str, bytes] = {}
+    for reports in routing.reports.values():
+        for report in reports:
+            if report.name in checked:
+                continue
+            try:
+                contents[report.name] = checked_pdf(report.path, report.sha256, report.pages)
+                checked[report.name] = report
+            except BrokenReport as broken:
+                checked[report.name] = replace(report, problem=str(broken))
+    reports = {who: [checked[report.name] for report in reports] for who, reports in routing.reports.items()}
+    return replace(routing, reports=reports), contents
+
+
+Compose = Callable[[Letter, dict[str, bytes]], EmailMessage]
+
+
+def deliver(month: str, routing: Routing, log: DeliveryLog, transport: Transport, compose: Compose,
+            force: bool = False, only: set[str] | None = None) -> list[dict]:
+    """Check, send what is due and log it; returns the log rows this delivery wrote."""
     written: list[dict] = []
     with log.locked():
+        routing, contents = check_reports(routing)
         earlier = log.rows()
         known_problems = {(row["recipient"], row["report"], row["sha256"], row["status"]) for row in earlier}
-        problems = [_row(month, item.address, item.report, item.status, detail=item.detail) for item in unroutable]
+        problems = [_row(month, item.address, item.report, item.status, detail=item.detail)
+                    for item in routing.unroutable]
+        problems += [_row(month, recipient, report, BROKEN, detail=report.problem)
+                     for recipient, reports in sorted(routing.reports.items()) for report in reports
+                     if report.problem and (not only or recipient in only)]
         # An unchanged problem is logged once, not on every re-run.
         problems = [row for row in problems
                     if (row["recipient"], row["report"], row["sha256"], row["status"]) not in known_problems]
         log.append(problems)
         written += problems
 
+        sendable = replace(routing, reports={who: [r for r in reports if not r.problem]
+                                             for who, reports in routing.reports.items()})
         fatal: SendFailed | None = None
         try:
-            for letter in plan(month, routing, log.delivered(), force, only):
-                message = compose(letter)
-                status, attempts, detail = SENT, 0, ""
-                if fatal is not None:
-                    status, detail = FAILED, f"not tried: {fatal.detail}"
+            for letter in plan(month, sendable, log.delivered(), log.delivered(UNKNOWN), force, only):
+                status, attempts, detail, message_id = SENT, 0, "", ""
+                try:
+                    message = compose(letter, contents)
+                    message_id = message["Message-ID"]
+                except Exception as error:  # one message that cannot be built stops no other
+                    status, detail = FAILED, f"the message could not be built: {type(error).__name__}: {error}"
                 else:
-                    try:
-                        attempts = transport.send(message, letter.recipient)
-                    except SendFailed as failure:
-                        status, attempts, detail = FAILED, failure.attempts, failure.detail
-                        fatal = failure if failure.fatal else None
+                    if fatal is not None:
+                        status, detail = FAILED, f"not tried: {fatal.detail}"
+                    else:
+                        try:
+                            attempts = transport.send(message, letter.recipient)
+                        except SendFailed as failure:
+                            status = UNKNOWN if failure.unknown else FAILED
+                            attempts, detail = failure.attempts, failure.detail
+                            fatal = failure if failure.fatal else None
                 rows = [_row(month, letter.recipient, report, status, letter.kind, transport.name,
-                             message["Message-ID"], attempts, detail) for report in letter.reports]
+                             message_id, attempts, detail) for report in letter.reports]
                 log.append(rows)  # as each message goes out: a crash later cannot make it go out again
                 written += rows
         finally:

@@ -2,14 +2,14 @@
 
 SMTP failures are sorted into transient ones (4xx replies, dropped or refused connections,
 timeouts), retried with exponential backoff on a fresh connection, and permanent ones
-(5xx replies, TLS and login failures), which fail that message at once. Neither the user
-name nor the password ever appears in an error text.
+(5xx replies, TLS and login failures), which fail that message at once. A connection lost after
+the message data went out, before the server's answer, leaves the outcome unknown: the message
+may have arrived, so it is not retried (SPEC §11). Neither the user name nor the password ever
+appears in an error text.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -20,15 +20,23 @@ from typing import Literal, Protocol
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from core.atomic import write_bytes_atomically
+from core.names import safe_file_name
+
 KIND_HEADER = "X-Ccpulse-Kind"
 
 
 class SendFailed(Exception):
-    """A message that did not go out. `fatal`: no later message can go out either (login, TLS)."""
+    """A message that did not go out. `fatal`: no later message can go out either (login, TLS).
+    `unknown`: it may have gone out after all (the answer to its data was lost)."""
 
-    def __init__(self, detail: str, attempts: int, fatal: bool = False):
+    def __init__(self, detail: str, attempts: int, fatal: bool = False, unknown: bool = False):
         super().__init__(detail)
-        self.detail, self.attempts, self.fatal = detail, attempts, fatal
+        self.detail, self.attempts, self.fatal, self.unknown = detail, attempts, fatal, unknown
+
+
+class OutcomeUnknown(Exception):
+    """The message data went out and the server's answer did not come back."""
 
 
 class Transport(Protocol):
@@ -49,8 +57,8 @@ class OutboxTransport:
         self.folder = Path(folder)
 
     def file_for(self, message: EmailMessage, recipient: str) -> Path:
-        # A local part may legally hold "/" or start with ".": keep the file inside the outbox.
-        name = re.sub(r"[^\w@.+-]", "_", recipient).lstrip(".")
+        # An address is data: "/", a leading "." or 300 characters are legal in it, never in our file name.
+        name = safe_file_name(recipient)
         kind = message.get(KIND_HEADER, "first")
         if kind == "first":  # written again after a crash before logging: same name, same message
             return self.folder / f"{name}.eml"
@@ -60,11 +68,7 @@ class OutboxTransport:
         return self.folder / f"{name}.{kind}-{number}.eml"
 
     def send(self, message: EmailMessage, recipient: str) -> int:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.file_for(message, recipient)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(message.as_bytes(policy=SMTP_POLICY))
-        os.replace(partial, target)  # a reader never sees half a message
+        write_bytes_atomically(self.file_for(message, recipient), message.as_bytes(policy=SMTP_POLICY))
         return 1
 
     def close(self) -> None:
@@ -88,6 +92,29 @@ class SmtpConfig:
         return f"SmtpConfig(host={self.host!r}, port={self.port}, security={self.security!r})"
 
 
+class _KnowsWhenDataWentOut:
+    """An SMTP connection that notes when a message's data, up to its closing ".", has been sent."""
+
+    data_sent = False
+
+    def mail(self, *args, **kwargs):
+        self.data_sent = False  # a new message
+        return super().mail(*args, **kwargs)
+
+    def send(self, s):
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):  # no command ends so, only the data
+            self.data_sent = True
+
+
+class _Smtp(_KnowsWhenDataWentOut, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_KnowsWhenDataWentOut, smtplib.SMTP_SSL):
+    pass
+
+
 def _is_transient(error: BaseException) -> bool:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in error.recipients.values())
@@ -109,9 +136,9 @@ class SmtpTransport:
         config = self.config
         context = ssl.create_default_context(cafile=config.ca_file or None)
         if config.security == "tls":
-            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout_seconds, context=context)
+            smtp = _SmtpSsl(config.host, config.port, timeout=config.timeout_seconds, context=context)
         else:
-            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
+            smtp = _Smtp(config.host, config.port, timeout=config.timeout_seconds)
             if config.security == "starttls":
                 smtp.starttls(context=context)
         if config.username:
@@ -135,8 +162,11 @@ class SmtpTransport:
         try:
             self._smtp.send_message(message, from_addr=self.sender, to_addrs=[recipient])
         except Exception as error:
-            if _is_transient(error):
-                self._drop()  # the next attempt starts on a fresh connection
+            data_sent = self._smtp.data_sent
+            if _is_transient(error) or data_sent:
+                self._drop()  # the next attempt (or message) starts on a fresh connection
+            if data_sent and not isinstance(error, smtplib.SMTPResponseException):
+                raise OutcomeUnknown(f"{type(error).__name__}: {error}") from error
             raise
 
     def send(self, message: EmailMessage, recipient: str) -> int:
@@ -149,6 +179,10 @@ class SmtpTransport:
         )
         try:
             retrying(self._hand_over, message, recipient)
+        except OutcomeUnknown as error:
+            detail = (f"{self.describe(error)}: the connection was lost after the message data went out, so it "
+                      "may have arrived; not retried (check with the recipient, then `ccpulse send --force --to`)")
+            raise SendFailed(detail, retrying.statistics.get("attempt_number", 1), unknown=True) from None
         except Exception as error:
             attempts = retrying.statistics.get("attempt_number", 1)
             fatal = getattr(error, "ccpulse_while_connecting", False) and not _is_transient(error)

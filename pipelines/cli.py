@@ -129,17 +129,21 @@ def send_month(month: Month, out: str, policy: str | None = None, force: bool = 
     """Deliver a month's rendered reports again: what is due, or with `force` everything (to `recipients`)."""
     from pipelines.jobs import SEND_JOB
 
+    from core.manifest import manifest_path
+
     _configure(None, out, policy, None, "files")  # delivery reads only the out folder
-    if not (Path(out) / str(month) / "center_report.pdf").exists():
+    if not manifest_path(Path(out) / str(month)).exists():
         return False, [f"no reports for {month} in {Path(out).resolve()}: run the month first (`ccpulse run`)"], ""
     config = {"force": force, "recipients": recipients or []}
     return _execute(SEND_JOB, month, {"ops": {"delivery": {"config": config}}})
 
 
-def _report_failure(what: str, messages: list[str]) -> int:
+def _report_failure(what: str, messages: list[str], delivered: str = "") -> int:
     print(f"ccpulse: {what} failed", file=sys.stderr)
     for message in messages:
         print(message, file=sys.stderr)
+    if delivered and not any(delivered in message for message in messages):
+        print(f"delivery: {delivered}", file=sys.stderr)
     return 1
 
 
@@ -156,7 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
     if not ok:
-        return _report_failure(f"month {args.month}", messages)
+        return _report_failure(f"month {args.month}", messages, delivered)
     folder = Path(args.out).resolve() / str(args.month)
     print(f"month {args.month} done: outputs in {folder}")
     for path in sorted(folder.rglob("*")):
@@ -182,7 +186,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
     if not ok:
-        return _report_failure(f"delivery of {args.month}", messages)
+        return _report_failure(f"delivery of {args.month}", messages, delivered)
     print(f"delivery of {args.month}: {delivered}")
     print(f"log: {Path(args.out).resolve() / str(args.month) / 'delivery_log.csv'}")
     return 0

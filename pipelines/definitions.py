@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar, FilesystemIOManager, build_schedule_from_partitioned_job, in_process_executor
+from dagster import Definitions, EnvVar, build_schedule_from_partitioned_job, in_process_executor
 
 from assets import metrics, reports
 from assets.believability import data_believability
@@ -12,6 +12,7 @@ from assets.delivery import delivery
 from assets.ingest import raw_assets
 from assets.partitions import POLICY_AT_LOAD
 from assets.resources import CcpulseSettings, MailSettings
+from assets.storage import MonthFolderIOManager
 from assets.validated import data_quality, valid_assets
 from pipelines.jobs import MONTHLY_JOB, SEND_JOB, monthly_job, send_job  # noqa: F401 (names for the CLI)
 from pipelines.sensors import ops_alert_on_failure
@@ -95,8 +96,9 @@ defs = Definitions(
             smtp_attempts=EnvVar.int("CCPULSE_SMTP_ATTEMPTS"),
             smtp_first_wait_ms=EnvVar.int("CCPULSE_SMTP_RETRY_WAIT_MS"),
         ),
-        # Intermediate frames are kept in the instance's storage folder, so a re-run of one
-        # step (or a backfill) reads what the steps before it wrote.
-        "io_manager": FilesystemIOManager(),
+        # Intermediate frames are kept in the month folder they serve (never in DAGSTER_HOME, where
+        # runs into other out folders would read them), so a re-run of one step reads what the steps
+        # before it wrote; the same IO manager holds the month folder's run lock (assets/storage.py).
+        "io_manager": MonthFolderIOManager(out_dir=EnvVar("CCPULSE_OUT_DIR")),
     },
 )

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from dagster import AssetCheckSeverity
+
+
+def _check_detail(evaluation) -> str:
+    """What a failed check saw: its description, or the observed value and examples it recorded."""
+    if evaluation.description:
+        return evaluation.description
+    metadata = {key: getattr(value, "value", value) for key, value in (evaluation.metadata or {}).items()}
+    parts = [str(metadata[key]) for key in ("observed", "unexpected_examples") if metadata.get(key) not in (None, "", "none")]
+    return " — ".join(parts) or "failed"
+
 
 def step_failure_lines(events) -> list[str]:
-    """`[step] what went wrong`, one line per STEP_FAILURE event (the first line of a long error)."""
-    lines = []
+    """`[step] what went wrong`, one line per failed step, each followed by the blocking checks that
+    stopped it (`  asset.check: what it saw`), so the reader needs no UI to know what to fix."""
+    lines, checks = [], {}
     for event in events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
+                checks.setdefault(event.step_key, []).append(
+                    f"  {evaluation.asset_key.to_user_string()}.{evaluation.check_name}: {_check_detail(evaluation)}")
+            continue
         if event.event_type_value != "STEP_FAILURE":
             continue
         data = event.step_failure_data
@@ -15,5 +33,8 @@ def step_failure_lines(events) -> list[str]:
         while error is not None and error.cause is not None and error.cls_name.startswith("DagsterExecution"):
             error = error.cause  # Dagster's wrapper says only which step; the cause says what went wrong
         text = user.description if user and user.description else (error.message if error else "failed")
+        if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
+            text = "stopped by a failed blocking check:"  # the checks follow, each with what it saw
         lines.append(f"[{event.step_key}] {text.strip()}")
+        lines += checks.pop(event.step_key, [])
     return lines

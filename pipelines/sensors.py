@@ -8,13 +8,14 @@ from pathlib import Path
 from dagster import DefaultSensorStatus, RunFailureSensorContext, SkipReason, run_failure_sensor
 
 from assets.resources import CcpulseSettings, MailSettings
+from core.months import Month
 from delivery.addresses import InvalidAddress, checked_address
 from delivery.compose import compose_alert
 from delivery.transports import SendFailed
 from pipelines.failures import step_failure_lines
 from pipelines.jobs import monthly_job, send_job
 
-ALERTS_FOLDER = "ops_alerts"  # under the out folder, for the outbox transport
+ALERTS_FOLDER = "ops_alerts"  # under the month's out folder (or the out folder), for the outbox transport
 
 
 @run_failure_sensor(
@@ -31,7 +32,11 @@ def ops_alert_on_failure(context: RunFailureSensorContext, settings: CcpulseSett
     month = run.tags.get("dagster/partition", "?")
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     failures = step_failure_lines(context.get_step_failure_events())
-    transport = mail.transport_for(Path(settings.out_dir) / ALERTS_FOLDER)
+    try:
+        folder = Path(settings.out_dir) / str(Month.parse(month))
+    except ValueError:  # a run without a month: the out folder itself
+        folder = Path(settings.out_dir)
+    transport = mail.transport_for(folder / ALERTS_FOLDER)
     try:
         for text in policy.ops_alert_recipients:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -33,16 +34,26 @@ class Received:
 @dataclass
 class Recorder:
     """aiosmtpd handler. `refuse`: recipient → reply to RCPT; `transient`: recipient → how many
-    times to answer 451 first; `drop_on_data`: which DATA commands (1-based) drop the connection."""
+    times to answer 451 first; `drop_on_rcpt`: which RCPT commands (1-based) drop the connection,
+    before any data went out; `drop_on_data`: which messages (1-based) lose the connection once
+    their data has arrived; `stall_after_data`: seconds to wait before answering a message's data
+    (it is accepted all the same, as a slow server would)."""
 
     received: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     transient: dict[str, int] = field(default_factory=dict)
+    drop_on_rcpt: set[int] = field(default_factory=set)
     drop_on_data: set[int] = field(default_factory=set)
+    stall_after_data: float = 0
     data_commands: int = 0
+    rcpt_commands: int = 0
     rcpt_replies: list[str] = field(default_factory=list)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_commands += 1
+        if self.rcpt_commands in self.drop_on_rcpt:
+            server.transport.close()
+            return "421 4.3.2 going away"
         if address in self.refuse:
             reply = self.refuse[address]
         elif self.transient.get(address, 0) > 0:
@@ -57,9 +68,11 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         self.data_commands += 1
         if self.data_commands in self.drop_on_data:
-            server.transport.close()  # the connection drops before the message is accepted
+            server.transport.close()  # the data arrived, then the connection drops before the answer
             return "421 4.3.2 going away"
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if self.stall_after_data:
+            await asyncio.sleep(self.stall_after_data)
         return "250 Message accepted for delivery"
 
 

@@ -6,30 +6,45 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import io
 import ssl
 import threading
 import time
 from pathlib import Path
 
+import pypdf
 import pytest
 import trustme
 
-from delivery.compose import CORRECTION, FIRST, RESEND, Letter, Report, compose, sha256_of
-from delivery.log import FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, DeliveryLog
+from delivery.compose import CORRECTION, FIRST, RESEND, Letter, Report, compose
+from delivery.log import FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog
 from delivery.send import deliver, plan, route, undelivered
 from delivery.transports import OutboxTransport, SendFailed, SmtpConfig, SmtpTransport
+from core.names import safe_file_name
 from tests.smtp_server import Credentials, Recorder, smtp_server
 
 MONTH = "2026-10"
 SENDER = "ccpulse <reports@ops.example.com>"
 
 
+def pdf_bytes(body: str, pages: int = 1) -> bytes:
+    """A small real PDF (delivery parses every PDF before sending it); `body` makes its bytes differ."""
+    writer = pypdf.PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Title": body})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def _pdf(folder: Path, name: str, body: str) -> Report:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"%PDF-1.7\n" + body.encode() + b"\n%%EOF\n")
-    figures = (("CSAT", "95.0% (n=120)"), ("QA score", "91.2 (n=12)"))
-    return Report(name=name, path=path, title=f"Report {name}", figures=figures, sha256=sha256_of(path))
+    path.write_bytes(pdf_bytes(body))
+    summary = ("CSAT: 95.0% (n=120)", "QA score: 91.2 (n=12)")
+    return Report(name=name, path=path, title=f"Report {name}", summary=summary,
+                  sha256=hashlib.sha256(path.read_bytes()).hexdigest(), pages=1)
 
 
 @pytest.fixture
@@ -51,9 +66,9 @@ EMAILS = {"T01": "sup1@example.com", "T02": "sup2@example.com", "T03": None, "T0
 def _send(folder, transport, version="v1", force=False, only=None, emails=EMAILS, center_to=("director@example.com",),
           reports=None):
     center, teams = reports or _reports(folder, version)
-    routing, unroutable = route(center, list(center_to), teams, emails)
+    routing = route(center, list(center_to), teams, emails)
     log = DeliveryLog(folder)
-    rows = deliver(MONTH, routing, unroutable, log, transport, lambda letter: compose(letter, "en", SENDER),
+    rows = deliver(MONTH, routing, log, transport, lambda letter, pdfs: compose(letter, "en", SENDER, pdfs),
                    force=force, only=only)
     return rows, routing, log
 
@@ -67,8 +82,9 @@ def _smtp(port: int, **overrides) -> SmtpTransport:
 def test_routing_groups_a_recipients_reports_and_lists_the_unroutable(month_dir):
     center, teams = _reports(month_dir)
     emails = {"T01": "Sup1@EXAMPLE.com", "T02": "sup1@example.com", "T03": None, "T04": "sup4@example"}
-    routing, unroutable = route(center, ["director@example.com", "Sup1@example.com"], teams, emails)
-    assert {who: [r.name for r in reports] for who, reports in routing.items()} == {
+    routing = route(center, ["director@example.com", "Sup1@example.com"], teams, emails)
+    unroutable = routing.unroutable
+    assert {who: [r.name for r in reports] for who, reports in routing.reports.items()} == {
         "director@example.com": ["center_report.pdf"],
         "Sup1@example.com": ["center_report.pdf", "teams/T01.pdf"],  # domain case folded, local part kept
         "sup1@example.com": ["teams/T02.pdf"],
@@ -77,13 +93,13 @@ def test_routing_groups_a_recipients_reports_and_lists_the_unroutable(month_dir)
                                                                ("teams/T04.pdf", INVALID_ADDRESS)]
     assert "sup4@example" in unroutable[1].detail
 
-    routing, unroutable = route(center, [], {}, {})
-    assert routing == {} and unroutable[0].detail == "the policy lists no center_report_recipients"
+    routing = route(center, [], {}, {})
+    assert routing.reports == {} and routing.unroutable[0].detail == "the policy lists no center_report_recipients"
 
 
 def test_plan_sends_each_version_once_corrects_changes_and_resends_on_purpose(month_dir):
     center, teams = _reports(month_dir)
-    routing, _ = route(center, ["director@example.com"], teams, EMAILS)
+    routing = route(center, ["director@example.com"], teams, EMAILS)
     first = plan(MONTH, routing, {})
     assert [(letter.recipient, letter.kind) for letter in first] == [
         ("director@example.com", FIRST), ("sup1@example.com", FIRST), ("sup2@example.com", FIRST)]
@@ -105,11 +121,13 @@ def test_outbox_gets_one_eml_per_recipient_and_a_rerun_adds_none(month_dir):
     outbox = month_dir / "outbox"
     rows, _, log = _send(month_dir, OutboxTransport(outbox))
     files = sorted(path.name for path in outbox.iterdir())
-    assert files == ["director@example.com.eml", "sup1@example.com.eml", "sup2@example.com.eml"]
+    assert files == [f"{safe_file_name(who)}.eml" for who in ["director@example.com", "sup1@example.com",
+                                                              "sup2@example.com"]]
     assert [(row["report"], row["status"]) for row in rows if row["status"] != SENT] == [
         ("teams/T03.pdf", NO_ADDRESS), ("teams/T04.pdf", INVALID_ADDRESS)]
 
-    message = email.message_from_bytes((outbox / "sup1@example.com.eml").read_bytes(), policy=email.policy.default)
+    message = email.message_from_bytes((outbox / f"{safe_file_name('sup1@example.com')}.eml").read_bytes(),
+                                       policy=email.policy.default)
     assert message["To"] == "sup1@example.com" and message["Subject"] == "ccpulse 2026-10: Report teams/T01.pdf"
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == "ccpulse_2026-10_team_T01.pdf"
@@ -123,7 +141,7 @@ def test_outbox_gets_one_eml_per_recipient_and_a_rerun_adds_none(month_dir):
 
     rows, _, _ = _send(month_dir, OutboxTransport(outbox), version="v2")  # every report changed
     assert {row["kind"] for row in rows if row["status"] == SENT} == {CORRECTION}
-    corrected = email.message_from_bytes((outbox / "sup1@example.com.correction-1.eml").read_bytes(),
+    corrected = email.message_from_bytes((outbox / f"{safe_file_name('sup1@example.com')}.correction-1.eml").read_bytes(),
                                          policy=email.policy.default)
     assert corrected["Subject"].startswith("Correction: ")
     assert "correction" in corrected.get_body(("plain",)).get_content()
@@ -131,12 +149,14 @@ def test_outbox_gets_one_eml_per_recipient_and_a_rerun_adds_none(month_dir):
 
 def test_an_outbox_file_name_stays_in_the_outbox(month_dir):
     center, _ = _reports(month_dir)
-    routing, refused = route(center, ["a/../../b@example.com", "team/lead@example.com"], {}, {})
-    assert [u.status for u in refused] == [INVALID_ADDRESS]  # ".." is refused by the address check
+    routing = route(center, ["a/../../b@example.com", "team/lead@example.com"], {}, {})
+    assert [u.status for u in routing.unroutable] == [INVALID_ADDRESS]  # ".." is refused by the address check
     outbox = month_dir / "outbox"
-    deliver(MONTH, routing, [], DeliveryLog(month_dir), OutboxTransport(outbox),
-            lambda letter: compose(letter, "en", SENDER))
-    assert [path.name for path in outbox.iterdir()] == ["team_lead@example.com.eml"]  # "/" is legal in an address
+    deliver(MONTH, routing, DeliveryLog(month_dir), OutboxTransport(outbox),
+            lambda letter, pdfs: compose(letter, "en", SENDER, pdfs))
+    # "/" is legal in an address, never in a file name
+    assert [path.name for path in outbox.iterdir()] == [f"{safe_file_name('team/lead@example.com')}.eml"]
+    assert safe_file_name("team/lead@example.com").startswith("team_lead_example.com-")
 
 
 def test_smtp_delivers_to_the_right_recipients_with_their_attachments(month_dir):
@@ -149,9 +169,9 @@ def test_smtp_delivers_to_the_right_recipients_with_their_attachments(month_dir)
         message = got.message
         assert message["To"] == recipient
         names = [part.get_filename() for part in message.iter_attachments()]
-        expected = [report.attachment_name(MONTH) for report in routing[recipient]]
+        expected = [report.attachment_name(MONTH) for report in routing.reports[recipient]]
         assert names == expected
-        for part, report in zip(message.iter_attachments(), routing[recipient]):
+        for part, report in zip(message.iter_attachments(), routing.reports[recipient]):
             assert hashlib.sha256(part.get_content()).hexdigest() == report.sha256
     sent = [row for row in log.rows() if row["status"] == SENT]
     assert {(row["recipient"], row["report"]) for row in sent} == {
@@ -178,7 +198,7 @@ def test_a_refused_recipient_fails_alone_and_is_logged(month_dir):
     (failed,) = [row for row in rows if row["status"] == FAILED]
     assert failed["recipient"] == "sup1@example.com" and failed["attempts"] == 1  # permanent: not retried
     assert "550 5.1.1 no such mailbox" in failed["detail"]
-    assert undelivered(routing, log.delivered()) == [("sup1@example.com", routing["sup1@example.com"][0])]
+    assert undelivered(routing, log.delivered()) == [("sup1@example.com", routing.reports["sup1@example.com"][0])]
 
     with smtp_server() as (server, port):  # the mailbox exists now: the next run sends only what is due
         _send(month_dir, _smtp(port))
@@ -206,8 +226,8 @@ def test_retries_give_up_after_the_last_attempt(month_dir):
     assert len(server.received) == 2
 
 
-def test_a_connection_dropped_mid_run_is_retried_on_a_new_one(month_dir):
-    recorder = Recorder(drop_on_data={2})  # the second message's DATA loses the connection
+def test_a_connection_dropped_before_the_data_is_retried_on_a_new_one(month_dir):
+    recorder = Recorder(drop_on_rcpt={2})  # the second message's RCPT loses the connection: nothing went out
     with smtp_server(recorder) as (server, port):
         rows, routing, log = _send(month_dir, _smtp(port))
     recipients = sorted(got.recipients[0] for got in server.received)
@@ -215,6 +235,24 @@ def test_a_connection_dropped_mid_run_is_retried_on_a_new_one(month_dir):
     attempts = {row["recipient"]: row["attempts"] for row in rows if row["status"] == SENT}
     assert attempts == {"director@example.com": 1, "sup1@example.com": 2, "sup2@example.com": 1}
     assert undelivered(routing, log.delivered()) == []
+
+
+def test_a_connection_dropped_after_the_data_is_unknown_held_and_sent_again_only_when_forced(month_dir):
+    recorder = Recorder(drop_on_data={2})  # the second message's data arrived, then the connection dropped
+    with smtp_server(recorder) as (server, port):
+        rows, routing, log = _send(month_dir, _smtp(port))
+        (unknown,) = [row for row in rows if row["status"] == UNKNOWN]
+        assert unknown["recipient"] == "sup1@example.com" and unknown["attempts"] == 1  # not retried
+        assert "may have arrived" in unknown["detail"]
+        assert sorted(got.recipients[0] for got in server.received) == ["director@example.com", "sup2@example.com"]
+
+        again, _, _ = _send(month_dir, _smtp(port))  # a re-run does not guess: the report stays held
+        assert again == [] and len(server.received) == 2
+        assert undelivered(routing, log.delivered()) == [("sup1@example.com", routing.reports["sup1@example.com"][0])]
+
+        forced, _, _ = _send(month_dir, _smtp(port), force=True, only={"sup1@example.com"})
+    assert [(row["recipient"], row["status"], row["kind"]) for row in forced] == [("sup1@example.com", SENT, RESEND)]
+    assert [got.recipients[0] for got in server.received][-1] == "sup1@example.com"
 
 
 def test_a_wrong_password_fails_every_message_without_leaking_it(month_dir):
@@ -243,9 +281,11 @@ def test_login_then_starttls_and_implicit_tls(month_dir, tmp_path):
     assert len(server.received) == 3
 
     with smtp_server(credentials=credentials, tls_context=server_context) as (server, port):
-        letter = Letter(MONTH, "x@example.com", [_reports(month_dir)[0]])
+        center = _reports(month_dir)[0]
+        letter = Letter(MONTH, "x@example.com", [center])
+        message = compose(letter, "en", SENDER, {center.name: center.path.read_bytes()})
         with pytest.raises(SendFailed, match="CERTIFICATE_VERIFY_FAILED") as failure:
-            _smtp(port, security="starttls").send(compose(letter, "en", SENDER), "x@example.com")
+            _smtp(port, security="starttls").send(message, "x@example.com")
         assert failure.value.fatal and failure.value.attempts == 1  # an untrusted certificate is not retried
 
     with smtp_server(implicit_tls=server_context) as (server, port):

@@ -133,13 +133,14 @@ def test_credentials_never_appear_in_output_logs_metadata_or_files(setup, server
     assert main(["send", "--month", str(MONTH), "--out", str(setup["out"]),
                  "--policy", str(setup["policy"]), "--force", "--to", "s002@example.com"]) == 0
     patch.setenv("CCPULSE_SMTP_PASSWORD", PASSWORD + "-wrong")
-    try:
+    try:  # a failed send fails the run: exit 1, with the count
         assert main(["send", "--month", str(MONTH), "--out", str(setup["out"]),
-                     "--policy", str(setup["policy"]), "--force", "--to", "s002@example.com"]) == 0
+                     "--policy", str(setup["policy"]), "--force", "--to", "s002@example.com"]) == 1
         assert _latest_checks()["every_report_delivered"] == (False, "AssetCheckSeverity.ERROR")
     finally:
         patch.setenv("CCPULSE_SMTP_PASSWORD", PASSWORD)
     printed = capfd.readouterr()
+    assert "1 failed" in printed.err  # the summary counts the failure
     secrets = [PASSWORD.encode(), USER.encode(), (PASSWORD + "-wrong").encode()]
     for text in (printed.out, printed.err):
         assert not any(secret.decode() in text for secret in secrets)

@@ -1,0 +1,94 @@
+"""Where a run keeps its intermediate frames: in the month folder it writes, never in DAGSTER_HOME.
+
+Dagster's filesystem IO manager keys storage by asset and month only, so two runs into
+different `--out` folders under one DAGSTER_HOME read each other's frames (SPEC §11, isolation).
+Here each frame goes to `<out>/<YYYY-MM>/.intermediate/<asset>.pickle`, beside the outputs it
+serves, written whole (temp + rename) and readable by the owner only: it holds personnel data.
+
+The same IO manager holds the month folder's run lock for the length of a run, since every run
+that writes a month (the whole month, or delivery alone) stores through it: two runs of one
+month into one folder never interleave; the second waits briefly, then stops with a clear message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pickle
+from pathlib import Path
+
+from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext
+from filelock import FileLock, Timeout
+from pydantic import PrivateAttr
+
+from core.atomic import write_bytes_atomically
+
+INTERMEDIATE = ".intermediate"
+RUN_LOCK = ".run.lock"
+RUN_HOLDER = ".run.json"
+
+
+class MonthFolderBusy(RuntimeError):
+    pass
+
+
+class MonthFolderIOManager(ConfigurableIOManager):
+    """Pickles under `<out_dir>/<month>/.intermediate/`; holds `<out_dir>/<month>/.run.lock` while a run lasts."""
+
+    out_dir: str
+    lock_wait_seconds: float = 10
+    _lock: FileLock | None = PrivateAttr(default=None)
+
+    def _month_dir(self, month: str) -> Path:
+        return Path(self.out_dir) / month
+
+    def _path(self, context: InputContext | OutputContext) -> Path:
+        return self._month_dir(context.asset_partition_key) / INTERMEDIATE / f"{context.asset_key.to_python_identifier()}.pickle"
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        run = context.dagster_run
+        month = run.tags.get("dagster/partition") if run is not None else None
+        if not month or not self.out_dir:
+            return
+        folder = self._month_dir(month)
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(folder / RUN_LOCK))
+        try:
+            lock.acquire(timeout=self.lock_wait_seconds)
+        except Timeout:
+            holder = _read_holder(folder)
+            raise MonthFolderBusy(
+                f"{folder} is being written by another run{holder}; waited {self.lock_wait_seconds:g} s. "
+                "Two runs of one month into one folder would mix their files: let that run finish, then run "
+                "this one again.") from None
+        self._lock = lock
+        holder = {"run_id": run.run_id, "job": run.job_name, "pid": os.getpid(),
+                  "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        write_bytes_atomically(folder / RUN_HOLDER, json.dumps(holder).encode("utf-8"))
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def handle_output(self, context: OutputContext, obj) -> None:
+        path = self._path(context)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_bytes_atomically(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), permissions=0o600)
+
+    def load_input(self, context: InputContext):
+        path = self._path(context)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{context.asset_key.to_user_string()} of {context.asset_partition_key} is not in {path.parent}: "
+                f"this out folder has not run that step of the month yet (run the whole month first)")
+        return pickle.loads(path.read_bytes())
+
+
+def _read_holder(folder: Path) -> str:
+    try:
+        holder = json.loads((folder / RUN_HOLDER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return f" (run {holder.get('run_id', '?')} of {holder.get('job', '?')}, since {holder.get('since', '?')})"
