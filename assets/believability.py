@@ -7,7 +7,9 @@ unbelievable data. `warn` gives a WARN failure and the month goes on. The result
 the center report's data-quality appendix; the GX Data Docs go to `<month>/data_docs/`.
 """
 
+import tempfile
 import time
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -24,6 +26,7 @@ from assets.common import monthly_asset
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
+from core.atomic import replace_folder
 from core.output import markdown_preview, write_output_csv
 from schemas.expectations import BLOCK, SUITES, SuiteInputs, previous_row_counts, rostered_agents, run_suites
 from schemas.sources import SOURCES
@@ -55,8 +58,11 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
     inputs = SuiteInputs(month=month, policy=policy, previous_rows=previous_row_counts(settings.reader(), month),
                          rostered_agent_ids=rostered_agents(valid["agents"].valid, month))
     docs = folder / "data_docs"
-    results = run_suites({source: outcome.valid for source, outcome in valid.items()},
-                         {source: outcome.rows_read for source, outcome in valid.items()}, inputs, docs)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".data_docs.") as building:  # swapped in whole
+        results = run_suites({source: outcome.valid for source, outcome in valid.items()},
+                             {source: outcome.rows_read for source, outcome in valid.items()}, inputs,
+                             Path(building) / "docs")
+        replace_folder(Path(building) / "docs", docs)
     write_output_csv(results, folder / "data_quality" / "expectations.csv")
     index = docs / "index.html"
     checks = [

@@ -14,6 +14,7 @@ from assets.common import monthly_asset
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
+from core.atomic import write_text_atomically
 from core.output import markdown_preview, write_output_csv
 from ingest.history import earlier_complaints, load_valid_month
 from metrics.awards import award_eligibility as eligibility_of
@@ -91,7 +92,7 @@ def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, a
     card = rank_agents(agent_month_metrics, policy, last_month_composites(previous, month, policy))
     folder = settings.month_dir(month)
     path = write_output_csv(scorecard_csv(card), folder / "agent_scorecard.csv")
-    (folder / "policy.yaml").write_text(policy.as_yaml(), encoding="utf-8")
+    write_text_atomically(folder / "policy.yaml", policy.as_yaml())
     return _result(
         card, path, shown=scorecard_csv(card),
         ranked=int(card["ranked"].sum()),

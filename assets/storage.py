@@ -37,7 +37,7 @@ class MonthFolderIOManager(ConfigurableIOManager):
     """Pickles under `<out_dir>/<month>/.intermediate/`; holds `<out_dir>/<month>/.run.lock` while a run lasts."""
 
     out_dir: str
-    lock_wait_seconds: float = 10
+    lock_wait_seconds: int = 10
     _lock: FileLock | None = PrivateAttr(default=None)
 
     def _month_dir(self, month: str) -> Path:
@@ -69,6 +69,7 @@ class MonthFolderIOManager(ConfigurableIOManager):
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._lock is not None:
+            (Path(self._lock.lock_file).parent / RUN_HOLDER).unlink(missing_ok=True)
             self._lock.release()
             self._lock = None
 

@@ -8,22 +8,18 @@ previous file or none, never half of one, and a reader never sees a file being w
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 
-@contextmanager
-def atomic_writer(path: Path, mode: str = "wb", encoding: str | None = None, permissions: int = 0o644) -> Iterator[IO]:
-    """A handle on a temporary file that becomes `path` when the block ends without error."""
+def write_bytes_atomically(path: Path, data: bytes, permissions: int = 0o644) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:60]}.", suffix=".tmp")
     try:
-        with os.fdopen(descriptor, mode, encoding=encoding, newline="" if "b" not in mode else None) as handle:
-            yield handle
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, permissions)  # mkstemp makes it 0600; outputs are read by whoever reads the folder
@@ -31,13 +27,22 @@ def atomic_writer(path: Path, mode: str = "wb", encoding: str | None = None, per
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def write_bytes_atomically(path: Path, data: bytes, permissions: int = 0o644) -> Path:
-    with atomic_writer(path, permissions=permissions) as handle:
-        handle.write(data)
-    return Path(path)
+    return path
 
 
 def write_text_atomically(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return write_bytes_atomically(path, text.encode(encoding))
+
+
+def replace_folder(built: Path, target: Path) -> None:
+    """Put a folder that was built aside (`built`, beside `target`) in the place of `target`.
+
+    A folder cannot be swapped in one step; the old one is first renamed away, so a reader sees the
+    old folder, briefly none, or the new one, never a folder half written.
+    """
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(built, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import polars as pl
+from fastexcel import FastExcelError
 
 from core.errors import Problem, StructuralError
 from core.months import Month
@@ -30,8 +32,39 @@ def read_csv_text(path: Path) -> pl.DataFrame:
         separator = ","
     try:
         return pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False, missing_columns="insert")
-    except pl.exceptions.PolarsError as exc:
-        raise StructuralError(str(path), [Problem(f"not a well-formed CSV file: {exc}")]) from exc
+    except pl.exceptions.PolarsError:
+        # The parser's own message quotes the rest of the file; say where the file goes wrong instead.
+        raise StructuralError(str(path), [Problem(f"not a well-formed CSV file: {malformed_line(text, separator)}")]) \
+            from None
+
+
+def malformed_line(text: str, separator: str) -> str:
+    """Where a CSV that does not parse goes wrong: the line of the first bad record, briefly."""
+    lines = text.splitlines()
+    reader = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
+    start, width = 1, None
+    try:
+        for record in reader:
+            width = len(record) if width is None else width
+            if len(record) > width:
+                return f"line {start} has {len(record)} fields, the header has {width}: {_excerpt(lines, start)}"
+            start = reader.line_num + 1
+    except csv.Error as error:
+        if "end of data" in str(error):  # the record ran on to the end of the file
+            return f"line {start}: a quoted field opens here and never closes: {_excerpt(lines, start)}"
+        return f"line {start}: {error}: {_excerpt(lines, start)}"
+    # A quote inside an unquoted field (`12"3`) is read as text here but stops stricter parsers.
+    sep = re.escape(separator)
+    stray = re.compile(f'(?<=[^{sep}"])"(?=[^{sep}"])')
+    for number, line in enumerate(lines, start=1):
+        if stray.search(line):
+            return f"line {number}: a quote inside a field that is not quoted: {_excerpt(lines, number)}"
+    return "the parser could not read it, and no single line is to blame"
+
+
+def _excerpt(lines: list[str], number: int, width: int = 80) -> str:
+    line = lines[number - 1] if 0 < number <= len(lines) else ""
+    return repr(line if len(line) <= width else line[:width] + "…")
 
 
 class FileSource:
@@ -68,7 +101,12 @@ class FileSource:
             return None
         if path.suffix == ".csv":
             return RawTable(source, str(path), read_csv_text(path))
-        if path.suffix == ".parquet":
-            return RawTable(source, str(path), pl.read_parquet(path), first_data_line=1, unit="row")
-        frame = pl.read_excel(path, engine="calamine")
-        return RawTable(source, str(path), frame)
+        try:
+            if path.suffix == ".parquet":
+                return RawTable(source, str(path), pl.read_parquet(path), first_data_line=1, unit="row")
+            return RawTable(source, str(path), pl.read_excel(path, engine="calamine"))
+        except (pl.exceptions.PolarsError, FastExcelError, OSError, ValueError) as error:  # cut short, damaged
+            kind = "Parquet" if path.suffix == ".parquet" else "XLSX"
+            first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            raise StructuralError(str(path), [Problem(f"not a readable {kind} file (cut short or damaged?): "
+                                                      f"{first_line}")]) from None

@@ -24,7 +24,9 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+        from core.atomic import write_text_atomically
+
+        write_text_atomically(config, DAGSTER_YAML)
     return home
 
 
@@ -100,7 +102,13 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tup
                        "(a month runs once it has ended; set CCPULSE_FIRST_MONTH for earlier months)"], ""
     # The terminal gets one line per failed step (below); the full event log stays in the instance.
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}, **(run_config or {})}
-    with DagsterInstance.get() as instance:
+    from filelock import FileLock
+
+    # A new instance creates and stamps its SQLite storage on first use: two runs starting at once on a
+    # fresh DAGSTER_HOME would both stamp it and leave it unreadable, so the first opening is serialized.
+    with FileLock(str(ensure_dagster_home() / ".ccpulse-instance.lock")):
+        instance = DagsterInstance.get()
+    with instance:
         result = job.execute_in_process(partition_key=str(month), instance=instance, raise_on_error=False,
                                         run_config=config)
     summary = ""

@@ -25,6 +25,7 @@ OPTIONAL_SETTINGS = {
     "CCPULSE_SMTP_HOST": "", "CCPULSE_SMTP_PORT": "587", "CCPULSE_SMTP_SECURITY": "starttls",
     "CCPULSE_SMTP_USER": "", "CCPULSE_SMTP_PASSWORD": "", "CCPULSE_SMTP_CA_FILE": "",
     "CCPULSE_SMTP_ATTEMPTS": "4", "CCPULSE_SMTP_RETRY_WAIT_MS": "2000",
+    "CCPULSE_RUN_LOCK_WAIT_SECONDS": "10",
 }
 
 
@@ -99,6 +100,7 @@ defs = Definitions(
         # Intermediate frames are kept in the month folder they serve (never in DAGSTER_HOME, where
         # runs into other out folders would read them), so a re-run of one step reads what the steps
         # before it wrote; the same IO manager holds the month folder's run lock (assets/storage.py).
-        "io_manager": MonthFolderIOManager(out_dir=EnvVar("CCPULSE_OUT_DIR")),
+        "io_manager": MonthFolderIOManager(out_dir=EnvVar("CCPULSE_OUT_DIR"),
+                                           lock_wait_seconds=EnvVar.int("CCPULSE_RUN_LOCK_WAIT_SECONDS")),
     },
 )

@@ -14,6 +14,13 @@ def _check_detail(evaluation) -> str:
     return " — ".join(parts) or "failed"
 
 
+def _plain(error) -> str:
+    """The error's own words, without the `package.module.ClassName: ` Dagster puts before them."""
+    text = error.message.strip()
+    prefix = f"{error.cls_name}: "
+    return text.split(prefix, 1)[1] if prefix in text.split("\n", 1)[0] else text
+
+
 def step_failure_lines(events) -> list[str]:
     """`[step] what went wrong`, one line per failed step, each followed by the blocking checks that
     stopped it (`  asset.check: what it saw`), so the reader needs no UI to know what to fix."""
@@ -24,6 +31,10 @@ def step_failure_lines(events) -> list[str]:
             if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
                 checks.setdefault(event.step_key, []).append(
                     f"  {evaluation.asset_key.to_user_string()}.{evaluation.check_name}: {_check_detail(evaluation)}")
+            continue
+        if event.event_type_value == "RESOURCE_INIT_FAILURE":  # before any step: the run could not start
+            error = event.engine_event_data.error
+            lines.append(f"[run] {_plain(error) if error else 'a resource could not start'}")
             continue
         if event.event_type_value != "STEP_FAILURE":
             continue

@@ -77,7 +77,7 @@ class Center:
     complaints_by_agent: dict[int, list[str]] = field(default_factory=dict)
 
     def ids(self, index: np.ndarray) -> np.ndarray:
-        return np.char.add("A", np.char.zfill(index.astype(str), 6))
+        return np.array([f"A{number:06d}" for number in index.tolist()], dtype="U7")
 
     def hire_agents(self, rng: np.random.Generator, hire_dates: np.ndarray, teams: np.ndarray) -> None:
         count = len(hire_dates)
@@ -109,6 +109,11 @@ def _names(rng: np.random.Generator, count: int) -> np.ndarray:
     latin = np.char.add(np.char.add(rng.choice(names.LATIN_FIRST, count), " "), rng.choice(names.LATIN_LAST, count))
     chinese_names = np.char.add(np.char.add(surname.astype(str), given1.astype(str)), given2.astype(str))
     return np.where(chinese, chinese_names, latin).astype(object)
+
+
+def _serial_ids(prefix: str, count: int, width: int) -> list[str]:
+    """prefix + 1, 2, … zero-padded; an empty list for none (numpy's zfill fails on an empty array)."""
+    return [f"{prefix}{number:0{width}d}" for number in range(1, count + 1)]
 
 
 def _month_rng(seed: int, month: Month) -> np.random.Generator:
@@ -230,7 +235,7 @@ def _attendance(center: Center, month: Month, rng: np.random.Generator) -> pl.Da
     nat = np.datetime64("NaT", "s")
     return pl.DataFrame(
         {
-            "shift_id": np.char.add(f"SH{month.year}{month.month:02d}-", np.char.zfill(np.arange(1, count + 1).astype(str), 7)),
+            "shift_id": _serial_ids(f"SH{month.year}{month.month:02d}-", count, 7),
             "agent_id": center.ids(agent),
             "shift_date": date,
             "scheduled_start": start.astype("datetime64[us]"),
@@ -248,7 +253,7 @@ def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.Data
     per_agent = rng.choice([0, 1, 2, 3, 4, 5], len(active), p=[0.03, 0.05, 0.1, 0.32, 0.3, 0.2])
     agent = np.repeat(active, per_agent)
     count = len(agent)
-    eval_ids = np.char.add(f"QA{month.year}{month.month:02d}-", np.char.zfill(np.arange(1, count + 1).astype(str), 6))
+    eval_ids = np.array(_serial_ids(f"QA{month.year}{month.month:02d}-", count, 6), dtype=str)
 
     # Deductions make the score: 100 minus the points lost, as QA tools compute it.
     items = rng.poisson(np.clip(3.0 - 0.8 * center.skill[agent], 0.3, None))
@@ -295,7 +300,7 @@ def _csat(center: Center, month: Month, rng: np.random.Generator) -> pl.DataFram
     score = np.where(draw < top, 5, np.where(draw < top + four, 4, rng.choice([1, 2, 3], count, p=[0.35, 0.2, 0.45])))
     return pl.DataFrame(
         {
-            "response_id": np.char.add(f"R{month.year}{month.month:02d}-", np.char.zfill(np.arange(1, count + 1).astype(str), 7)),
+            "response_id": _serial_ids(f"R{month.year}{month.month:02d}-", count, 7),
             "agent_id": center.ids(agent),
             "responded_at": _random_times(rng, month, count, (0, 24)),
             "score": score.astype(np.int64),
@@ -387,7 +392,7 @@ def _discipline(center: Center, month: Month, rng: np.random.Generator, teams: p
     supervisor = teams["supervisor_id"].to_numpy()[center.team[agent]] if count else np.empty(0, dtype=str)
     return pl.DataFrame(
         {
-            "action_id": np.char.add(f"D{month.year}{month.month:02d}-", np.char.zfill(np.arange(1, count + 1).astype(str), 6)),
+            "action_id": _serial_ids(f"D{month.year}{month.month:02d}-", count, 6),
             "agent_id": center.ids(agent),
             "kind": kind.astype(str),
             "category": category.astype(str),

@@ -6,13 +6,11 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
-import io
 import ssl
 import threading
 import time
 from pathlib import Path
 
-import pypdf
 import pytest
 import trustme
 
@@ -21,21 +19,11 @@ from delivery.log import FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, Del
 from delivery.send import deliver, plan, route, undelivered
 from delivery.transports import OutboxTransport, SendFailed, SmtpConfig, SmtpTransport
 from core.names import safe_file_name
+from tests.pdfs import pdf_bytes
 from tests.smtp_server import Credentials, Recorder, smtp_server
 
 MONTH = "2026-10"
 SENDER = "ccpulse <reports@ops.example.com>"
-
-
-def pdf_bytes(body: str, pages: int = 1) -> bytes:
-    """A small real PDF (delivery parses every PDF before sending it); `body` makes its bytes differ."""
-    writer = pypdf.PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=200, height=200)
-    writer.add_metadata({"/Title": body})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def _pdf(folder: Path, name: str, body: str) -> Report:

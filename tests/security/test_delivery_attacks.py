@@ -1,0 +1,154 @@
+"""Delivery as a hostile data supplier and a flaky network would try it (SPEC §11): header
+injection, lists passed off as one address, a message that cannot be built, a report cut short
+on disk, and a server that answers only after the client gave up."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+
+import pytest
+
+from assets.delivery import month_routing
+from core.manifest import CENTER, TEAM, ReportEntry, read_manifest, record_reports
+from delivery.compose import Letter, Report, compose
+from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, SENT, UNKNOWN, DeliveryLog
+from delivery.send import deliver, route
+from delivery.transports import OutboxTransport, SmtpConfig, SmtpTransport
+from tests.pdfs import pdf_bytes
+from tests.smtp_server import Recorder, smtp_server
+
+MONTH = "2026-10"
+SENDER = "ccpulse <reports@ops.example.com>"
+
+
+def _compose(letter, pdfs):
+    return compose(letter, "en", SENDER, pdfs)
+
+
+def _month(tmp_path, teams: dict[str, tuple[str, str | None]]) -> tuple:
+    """A rendered month: the center report and one PDF per team (title, address), in a manifest."""
+    folder = tmp_path / MONTH
+    entries = []
+
+    def add(kind, report, team_id, title, address, pages=1):
+        data = pdf_bytes(f"{report} v1", pages)
+        (folder / report).parent.mkdir(parents=True, exist_ok=True)
+        (folder / report).write_bytes(data)
+        entries.append(ReportEntry(report, kind, team_id, title, address, hashlib.sha256(data).hexdigest(), pages,
+                                   "fingerprint", "2026-11-03 06:00 UTC+08:00", [f"summary of {title}"]))
+
+    add(CENTER, "center_report.pdf", None, "Center report", None, pages=2)
+    for number, (team_id, (title, address)) in enumerate(teams.items(), start=1):
+        add(TEAM, f"teams/T{number}.pdf", team_id, title, address)
+    record_reports(folder, MONTH, CENTER, [e for e in entries if e.kind == CENTER])
+    record_reports(folder, MONTH, TEAM, [e for e in entries if e.kind == TEAM])
+    return folder, {e.report: e for e in entries}
+
+
+def _outbox(folder) -> dict[str, email.message.EmailMessage]:
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in (folder / "outbox").glob("*.eml")]
+    return {m["To"].addresses[0].addr_spec: m for m in messages}
+
+
+def test_line_breaks_in_names_never_reach_a_header_and_injected_addresses_are_refused(tmp_path):
+    folder, entries = _month(tmp_path, {
+        "T1": ("Team report: 上海\r\nBcc: evil@example.com", "sup1@example.com"),
+        "T2": ("Team report: B", "sup2@example.com\r\nBcc: evil@example.com"),
+        "T3": ("Team report: C", '"Li, Na" <li.na@example.com>'),
+        "T4": ("Team report: D", "a@example.com, evil@example.com"),
+    })
+    routing = month_routing(folder, read_manifest(folder), ["director@example.com"])
+    rows = deliver(MONTH, routing, DeliveryLog(folder), OutboxTransport(folder / "outbox"), _compose)
+    sent = _outbox(folder)
+    assert sorted(sent) == ["director@example.com", "li.na@example.com", "sup1@example.com"]
+    for message in sent.values():  # the text may stay in a subject; it never becomes a header or a recipient
+        assert message["Bcc"] is None and message["Cc"] is None and len(message["To"].addresses) == 1
+    subject = sent["sup1@example.com"]["Subject"]
+    assert "\r" not in subject and "\n" not in subject and subject.endswith("Team report: 上海 Bcc: evil@example.com")
+    assert sent["li.na@example.com"]["To"].addresses[0].display_name == "Li, Na"  # display names are accepted
+    refused = {row["report"]: row for row in rows if row["status"] == INVALID_ADDRESS}
+    assert sorted(refused) == ["teams/T2.pdf", "teams/T4.pdf"]
+
+
+def test_a_message_that_cannot_be_built_is_logged_and_the_others_still_go_out(tmp_path):
+    folder, _ = _month(tmp_path, {"T1": ("Team report: A", "sup1@example.com"),
+                                  "T2": ("Team report: B", "sup2@example.com")})
+    def fragile(letter, pdfs):
+        if letter.recipient == "sup1@example.com":
+            raise ValueError("a header the library refuses")
+        return _compose(letter, pdfs)
+
+    routing = month_routing(folder, read_manifest(folder), ["director@example.com"])
+    rows = deliver(MONTH, routing, DeliveryLog(folder), OutboxTransport(folder / "outbox"), fragile)
+    status = {row["recipient"]: (row["status"], row["detail"]) for row in rows}
+    assert status["sup1@example.com"][0] == FAILED and "could not be built" in status["sup1@example.com"][1]
+    assert status["sup2@example.com"][0] == SENT and status["director@example.com"][0] == SENT
+    assert sorted(_outbox(folder)) == ["director@example.com", "sup2@example.com"]
+
+
+@pytest.mark.parametrize("damage", ["cut short", "swapped", "missing"])
+def test_a_broken_pdf_is_refused_and_logged_and_the_others_still_go_out(tmp_path, damage):
+    folder, entries = _month(tmp_path, {"T1": ("Team report: A", "sup1@example.com"),
+                                        "T2": ("Team report: B", "sup2@example.com")})
+    path = folder / "teams/T1.pdf"
+    if damage == "cut short":  # a run killed while writing it (had it not been written atomically)
+        path.write_bytes(path.read_bytes()[:300])
+    elif damage == "swapped":  # another team's report put in its place
+        path.write_bytes((folder / "teams/T2.pdf").read_bytes())
+    else:
+        path.unlink()
+    routing = month_routing(folder, read_manifest(folder), ["director@example.com"])
+    log = DeliveryLog(folder)
+    rows = deliver(MONTH, routing, log, OutboxTransport(folder / "outbox"), _compose)
+    (broken,) = [row for row in rows if row["status"] == BROKEN]
+    assert broken["recipient"] == "sup1@example.com" and broken["report"] == "teams/T1.pdf"
+    assert sorted(_outbox(folder)) == ["director@example.com", "sup2@example.com"]
+    assert not any(row["status"] == SENT and row["report"] == "teams/T1.pdf" for row in log.rows())
+
+
+def test_a_pdf_that_parses_to_another_page_count_is_refused(tmp_path):
+    folder, entries = _month(tmp_path, {"T1": ("Team report: A", "sup1@example.com")})
+    entry = entries["teams/T1.pdf"]
+    record_reports(folder, MONTH, TEAM, [ReportEntry(**{**entry.__dict__, "pages": 3})])
+    rows = deliver(MONTH, month_routing(folder, read_manifest(folder), []), DeliveryLog(folder),
+                   OutboxTransport(folder / "outbox"), _compose)
+    assert [(row["report"], row["status"]) for row in rows if row["status"] == BROKEN] == [("teams/T1.pdf", BROKEN)]
+    assert "has 1 pages, the render step wrote 3" in rows[-1]["detail"]
+
+
+def test_a_server_that_answers_after_the_timeout_gets_the_message_once(tmp_path):
+    folder, _ = _month(tmp_path, {"T1": ("Team report: A", "sup1@example.com"),
+                                  "T2": ("Team report: B", "sup2@example.com")})
+    routing = month_routing(folder, read_manifest(folder), [])
+    recorder = Recorder(stall_after_data=1.5)  # accepts each message, but answers only after 1.5 s
+    with smtp_server(recorder) as (server, port):
+        transport = SmtpTransport(SmtpConfig("127.0.0.1", port, "none", timeout_seconds=0.5, attempts=4,
+                                             first_wait_seconds=0.01), SENDER)
+        log = DeliveryLog(folder)
+        rows = deliver(MONTH, routing, log, transport, _compose)
+        again = deliver(MONTH, routing, log, SmtpTransport(transport.config, SENDER), _compose)
+    assert [(row["recipient"], row["status"], row["attempts"]) for row in rows if row["recipient"]] == [
+        ("sup1@example.com", UNKNOWN, 1), ("sup2@example.com", UNKNOWN, 1)]  # not retried
+    assert sorted(got.recipients[0] for got in server.received) == ["sup1@example.com", "sup2@example.com"]
+    assert again == []  # held for a person to decide: a duplicate is worse than a question
+
+
+def test_a_recipients_list_in_one_field_is_refused_not_half_used(tmp_path):
+    report = Report("center_report.pdf", tmp_path / "c.pdf", "Center report", (), "0" * 64, 1)
+    routing = route(report, ["director@example.com; evil@example.com", "ops@example.com"], {}, {})
+    assert list(routing.reports) == ["ops@example.com"]
+    assert [u.status for u in routing.unroutable] == [INVALID_ADDRESS]
+
+
+def test_the_to_header_keeps_a_display_name_with_a_comma_as_one_address(tmp_path):
+    data = pdf_bytes("c")
+    report = Report("center_report.pdf", tmp_path / "c.pdf", "Center report", (), hashlib.sha256(data).hexdigest(), 1)
+    letter = Letter(MONTH, "li.na@example.com", [report], display_name="Li, Na\r\nBcc: evil@example.com")
+    message = compose(letter, "en", SENDER, {"center_report.pdf": data})
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    (to,) = parsed["To"].addresses
+    assert to.addr_spec == "li.na@example.com" and to.display_name == "Li, Na Bcc: evil@example.com"
+    assert parsed["Bcc"] is None
