@@ -128,6 +128,30 @@ def test_a_rerun_sends_nothing_and_a_forced_send_resends(setup, server):
     assert _log(setup["month_dir"]).filter(pl.col("kind") == "resend")["recipient"].to_list() == ["s003@example.com"]
 
 
+def test_renaming_one_agent_corrects_only_that_teams_report(setup, server):
+    recorder, _ = server
+    month_dir = setup["month_dir"]
+    agents_csv = setup["data"] / str(MONTH) / "agents.csv"
+    agents = pl.read_csv(agents_csv, infer_schema=False)
+    winners = set(pl.read_csv((month_dir / "awards.csv").read_bytes()[3:], infer_schema=False)["agent_id"])
+    renamed = agents.filter(~pl.col("agent_id").is_in(list(winners)) & (pl.col("team_id") == "T02")).row(0, named=True)
+    agents.with_columns(agent_name=pl.when(pl.col("agent_id") == renamed["agent_id"]).then(pl.lit("Renamed Person"))
+                        .otherwise(pl.col("agent_name"))).write_csv(agents_csv)
+    before, pdfs = len(recorder.received), {p: p.read_bytes() for p in month_dir.rglob("*.pdf")}
+    ok, messages, _ = run_month(MONTH, str(setup["data"]), str(setup["out"]), policy=str(setup["policy"]))
+    assert ok, messages
+    new = recorder.received[before:]
+    assert [(got.recipients, got.message["Subject"]) for got in new] == [
+        (["s002@example.com"], f"Correction: ccpulse {MONTH}: Team report: {_team_name(setup, 'T02')}")]
+    changed = sorted(p.relative_to(month_dir).as_posix() for p, data in pdfs.items() if p.read_bytes() != data)
+    assert changed == ["teams/T02.pdf"]  # every other PDF is byte for byte what it was
+
+
+def _team_name(setup, team_id: str) -> str:
+    teams = pl.read_csv(setup["data"] / str(MONTH) / "teams.csv")
+    return teams.filter(pl.col("team_id") == team_id)["team_name"].item()
+
+
 def test_credentials_never_appear_in_output_logs_metadata_or_files(setup, server, capfd, patch):
     # A forced send that succeeds, then one that fails at login: both paths print, log and store.
     assert main(["send", "--month", str(MONTH), "--out", str(setup["out"]),
