@@ -28,7 +28,9 @@ from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from core.atomic import replace_folder
 from core.output import markdown_preview, write_output_csv
-from schemas.expectations import BLOCK, SUITES, SuiteInputs, previous_row_counts, rostered_agents, run_suites
+from core.calendar import month_calendar
+from ingest.history import MonthData
+from schemas.expectations import BLOCK, SUITES, SuiteInputs, rostered_agents, run_suites
 from schemas.sources import SOURCES
 from schemas.validate import ValidationOutcome
 
@@ -40,7 +42,7 @@ def check_name(source: str, expectation: str) -> str:
 
 
 @monthly_asset(
-    ins={source: AssetIn(valid_key(source)) for source in SOURCES},
+    ins={**{source: AssetIn(valid_key(source)) for source in SOURCES}, "last_month": AssetIn("last_month")},
     group_name="validated",
     kinds={"great_expectations", "pandas"},
     check_specs=[AssetCheckSpec(check_name(spec.source, spec.name), asset=DATA_BELIEVABILITY, blocking=True,
@@ -50,12 +52,17 @@ def check_name(source: str, expectation: str) -> str:
     "calendar coverage, per source (Great Expectations on a pandas copy). Writes `data_quality/expectations.csv` "
     "and the GX Data Docs in `data_docs/`.",
 )
-def data_believability(context: AssetExecutionContext, settings: CcpulseSettings, **valid: ValidationOutcome):
+def data_believability(context: AssetExecutionContext, settings: CcpulseSettings, last_month: MonthData | None,
+                       **valid: ValidationOutcome):
     started = time.perf_counter()
     month = partition_month(context.partition_key)
     policy = settings.policy()
     folder = settings.month_dir(month)
-    inputs = SuiteInputs(month=month, policy=policy, previous_rows=previous_row_counts(settings.reader(), month),
+    calendar = month_calendar(month, policy.operating_weekdays, policy.holidays,
+                              last_month and last_month.valid["attendance"]["shift_date"].unique().to_list(),
+                              valid["attendance"].valid["shift_date"].unique().to_list())
+    inputs = SuiteInputs(month=month, policy=policy, calendar=calendar,
+                         previous_rows=dict(last_month.rows_read) if last_month else {},
                          rostered_agent_ids=rostered_agents(valid["agents"].valid, month))
     docs = folder / "data_docs"
     with tempfile.TemporaryDirectory(dir=folder, prefix=".data_docs.") as building:  # swapped in whole
@@ -70,6 +77,8 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
             check_name=check_name(row["source"], row["expectation"]),
             passed=row["passed"],
             severity=AssetCheckSeverity.ERROR if row["severity"] == BLOCK else AssetCheckSeverity.WARN,
+            description=f"{row['source']}: {row['description']}: observed {row['observed']}"
+            + (f"; {row['unexpected_examples']}" if row["unexpected_examples"] else ""),
             metadata={"observed": row["observed"], "unexpected_examples": row["unexpected_examples"] or "none",
                       "policy_severity": row["severity"], "data_docs": MetadataValue.url(index.as_uri())},
         )
@@ -82,6 +91,7 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
         metadata={
             "dagster/row_count": results.height,
             "failed": failed.height,
+            "calendar": calendar.describe(),
             "blocking_failures": failed.filter(pl.col("severity") == BLOCK).height,
             "failed_expectations": MetadataValue.md(markdown_preview(failed.drop("description"), rows=30)
                                                     if failed.height else "none"),

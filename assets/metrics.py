@@ -16,11 +16,11 @@ from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from core.atomic import write_text_atomically
 from core.output import markdown_preview, write_output_csv
-from ingest.history import earlier_complaints, load_valid_month
+from ingest.history import MonthData, before, earlier_complaints
 from metrics.awards import award_eligibility as eligibility_of
 from metrics.awards import award_winners, lucky_draw
 from metrics.coaching import coaching_list
-from metrics.health import complaint_statuses as statuses_of
+from metrics.complaints import complaint_statuses as statuses_of
 from metrics.health import management_health as health_of
 from metrics.health import unknown_complaint_warnings
 from metrics.ranking import rank_agents
@@ -45,17 +45,37 @@ def _result(frame: pl.DataFrame, path=None, shown: pl.DataFrame | None = None, *
 
 
 @monthly_asset(
-    ins={name: _valid(name) for name in
-         ["agents", "attendance", "qa_evaluations", "csat_responses", "complaints", "discipline"]},
+    deps=[DATA_BELIEVABILITY],
+    group_name="metrics",
+    kinds={"polars"},
+    description="The complaints file of every earlier month the source holds (typed, not validated): where each "
+    "complaint's status and first substantiation come from (SPEC §2, §4).",
+)
+def complaint_history(context: AssetExecutionContext, settings: CcpulseSettings):
+    month = partition_month(context.partition_key)
+    history = earlier_complaints(settings.reader(), month, settings.mapping(), settings.policy().timezone)
+    return MaterializeResult(value=history, metadata={
+        "months": ", ".join(str(m) for m in sorted(history)) or "none",
+        "dagster/row_count": sum(frame.height for frame in history.values())})
+
+
+@monthly_asset(
+    ins={**{name: _valid(name) for name in
+            ["agents", "attendance", "qa_evaluations", "csat_responses", "complaints", "discipline"]},
+         "complaint_history": AssetIn("complaint_history")},
     deps=[DATA_BELIEVABILITY],  # its blocking checks keep metrics off unbelievable data
     group_name="metrics",
     kinds={"polars"},
-    description="SPEC §4 per active agent: attendance, punctuality, QA, CSAT, complaints, discipline.",
+    description="SPEC §4 per active agent: attendance, punctuality, QA, CSAT, complaints (each substantiated "
+    "complaint counted once, in the first month it is known), discipline.",
 )
-def agent_month_metrics(context: AssetExecutionContext, settings: CcpulseSettings, **valid: ValidationOutcome):
+def agent_month_metrics(context: AssetExecutionContext, settings: CcpulseSettings,
+                        complaint_history: dict, **valid: ValidationOutcome):
     month = partition_month(context.partition_key)
-    card = month_metrics({source: outcome.valid for source, outcome in valid.items()}, month, settings.policy())
-    return _result(card, new_hires=int(card["new_hire"].sum()))
+    card = month_metrics({source: outcome.valid for source, outcome in valid.items()}, month, settings.policy(),
+                         complaint_history)
+    return _result(card, new_hires=int(card["new_hire"].sum()),
+                   complaints_substantiated=int(card["complaints_substantiated"].sum()))
 
 
 @monthly_asset(
@@ -67,10 +87,9 @@ def agent_month_metrics(context: AssetExecutionContext, settings: CcpulseSetting
     "it (SPEC §2). Ledger rows citing a complaint no month holds are listed in `data_quality/warnings.csv`.",
 )
 def complaint_statuses(context: AssetExecutionContext, settings: CcpulseSettings, complaints: ValidationOutcome,
-                       discipline: ValidationOutcome):
+                       discipline: ValidationOutcome, complaint_history: dict):
     month = partition_month(context.partition_key)
-    history = earlier_complaints(settings.reader(), month, settings.mapping(), settings.policy().timezone)
-    history[month] = complaints.valid
+    history = {**complaint_history, month: complaints.valid}
     statuses = statuses_of(history)
     warnings = unknown_complaint_warnings(discipline.valid, statuses)
     path = write_output_csv(warnings, settings.month_dir(month) / "data_quality" / "warnings.csv")
@@ -85,11 +104,13 @@ def complaint_statuses(context: AssetExecutionContext, settings: CcpulseSettings
     "team and shift-cohort ranks, and the change on last month (computed from last month's data when present). "
     "The policy in force is written beside it as `policy.yaml`.",
 )
-def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, agent_month_metrics: pl.DataFrame):
+def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, agent_month_metrics: pl.DataFrame,
+                    last_month: MonthData | None, complaint_history: dict):
     month = partition_month(context.partition_key)
     policy = settings.policy()
-    previous = load_valid_month(settings.reader(), month.previous(), settings.mapping(), policy.timezone)
-    card = rank_agents(agent_month_metrics, policy, last_month_composites(previous, month, policy))
+    previous = last_month.valid if last_month else None
+    card = rank_agents(agent_month_metrics, policy,
+                       last_month_composites(previous, month, policy, before(complaint_history, month.previous())))
     folder = settings.month_dir(month)
     path = write_output_csv(scorecard_csv(card), folder / "agent_scorecard.csv")
     write_text_atomically(folder / "policy.yaml", policy.as_yaml())

@@ -7,11 +7,12 @@ import os
 from dagster import MonthlyPartitionsDefinition
 
 from core.months import Month
-from core.policy import Policy, load_policy
+from core.policy import Policy
+from schemas.expectations import load_policy_for_run
 
 # Definitions are built once per code-server start: the policy file's timezone and
 # schedule day are read then; thresholds are read again by each run.
-POLICY_AT_LOAD: Policy = load_policy(os.environ.get("CCPULSE_POLICY"))
+POLICY_AT_LOAD: Policy = load_policy_for_run(os.environ.get("CCPULSE_POLICY"))
 FIRST_MONTH = Month.parse(os.environ.get("CCPULSE_FIRST_MONTH", "2024-01"))
 
 monthly_partitions = MonthlyPartitionsDefinition(

@@ -28,10 +28,12 @@ CENTER_REPORT_FILE = "center_report.pdf"
     description="management_health of up to twelve months, this one last: read from earlier months' outputs, or "
     "computed from their data when a month was never run.",
 )
-def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, management_health: pl.DataFrame):
+def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, management_health: pl.DataFrame,
+                 complaint_history: dict):
     month = partition_month(context.partition_key)
     policy = settings.policy()
-    earlier = earlier_health(settings.reader(), settings.month_dir(month).parent, month, settings.mapping(), policy)
+    earlier = earlier_health(settings.reader(), settings.month_dir(month).parent, month, settings.mapping(), policy,
+                             complaint_history)
     trend = pl.concat([earlier, management_health.select(list(TREND_COLUMNS)).cast(TREND_COLUMNS)])
     return MaterializeResult(value=trend, metadata={"dagster/row_count": trend.height,
                                                     "months": ", ".join(sorted(trend["month"].unique()))})

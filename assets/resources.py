@@ -8,7 +8,8 @@ from dagster import ConfigurableResource
 
 from core.errors import ConfigError
 from core.months import Month
-from core.policy import Policy, load_policy
+from core.policy import Policy
+from schemas.expectations import load_policy_for_run
 from delivery.transports import OutboxTransport, SmtpConfig, SmtpTransport, Transport
 from ingest.files import FileSource
 from ingest.load import SourceReader
@@ -28,7 +29,7 @@ class CcpulseSettings(ConfigurableResource):
     sql_queries_file: str = ""
 
     def policy(self) -> Policy:
-        return load_policy(self.policy_file or None)
+        return load_policy_for_run(self.policy_file or None)
 
     def mapping(self) -> ColumnMapping:
         return load_mapping(self.column_mapping_file or None)

@@ -22,6 +22,7 @@ from assets.ingest import raw_key
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from core.output import markdown_preview, write_output_csv
+from ingest.history import load_valid_month
 from schemas.sources import SOURCES
 from schemas.validate import UPSTREAM, ValidationOutcome, context_for, data_quality_table, validate_source
 
@@ -142,3 +143,19 @@ def data_quality(context: AssetExecutionContext, settings: CcpulseSettings, **va
             "summary": MetadataValue.md(markdown_preview(table)),
         },
     )
+
+
+@monthly_asset(
+    group_name="validated",
+    kinds={"polars", "pandera"},
+    description="Last month's sources, read and validated as this month's are: the baseline for this month's "
+    "volumes and calendar (the weekdays that had shifts) and for last month's composites. None when last month's "
+    "data is not there or cannot be read.",
+)
+def last_month(context: AssetExecutionContext, settings: CcpulseSettings):
+    month = partition_month(context.partition_key).previous()
+    data = load_valid_month(settings.reader(), month, settings.mapping(), settings.policy().timezone)
+    rows = {"source": list(data.rows_read), "rows_read": list(data.rows_read.values())} if data else {}
+    return MaterializeResult(value=data, metadata={
+        "month": str(month), "available": data is not None,
+        "rows_read": MetadataValue.md(markdown_preview(pl.DataFrame(rows)) if data else "not there")})

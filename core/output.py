@@ -47,6 +47,16 @@ def write_output_csv(frame: pl.DataFrame, path: Path) -> Path:
     return write_bytes_atomically(path, csv_bytes(frame))
 
 
+def read_output_csv(path: Path, schema_overrides: dict | None = None) -> pl.DataFrame:
+    """A CSV this module wrote, as the frame it was given (text cells' spreadsheet escaping undone)."""
+    frame = pl.read_csv(Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf"), schema_overrides=schema_overrides,
+                        infer_schema_length=None)
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.starts_with("'")).then(pl.col(name).str.slice(1)).otherwise(pl.col(name)).alias(name)
+        for name in text)
+
+
 def markdown_preview(frame: pl.DataFrame, rows: int = 10) -> str:
     """A small markdown table for Dagster metadata: values as plain text (a name is never a link)."""
     head = frame.head(rows)

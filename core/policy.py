@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import zoneinfo
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from core.calendar import WEEKDAYS
 from core.config_files import read_yaml_mapping
 from core.errors import PolicyError
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+LEARNED = "learned"
 
 
 class Weights(BaseModel):
@@ -56,6 +61,9 @@ class Policy(BaseModel):
     ops_alert_recipients: list[str] = []
     schedule_day: int = Field(3, ge=1, le=28)
     volume_band: float = Field(0.4, gt=0)
+    # `learned` (from last month's shifts, or this month's when there is none) or the weekdays themselves
+    operating_weekdays: Literal["learned"] | list[Weekday] = LEARNED
+    holidays: list[dt.date] = []
     # `<source>.<expectation>: warn | block` for the data-believability suites (schemas/expectations.py)
     expectation_severity: dict[str, Literal["warn", "block"]] = {}
 
@@ -68,14 +76,22 @@ class Policy(BaseModel):
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
 
+    @field_validator("operating_weekdays")
+    @classmethod
+    def _some_weekdays(cls, value):
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("list at least one weekday, or say `learned`")
+            return sorted(set(value), key=WEEKDAYS.index)
+        return value
+
     @field_validator("expectation_severity")
     @classmethod
-    def _known_expectations(cls, value: dict) -> dict:
-        from schemas.expectations import EXPECTATION_KEYS  # the suites' names; importing them does not import GX
-
-        unknown = sorted(set(value) - EXPECTATION_KEYS)
+    def _known_expectations(cls, value: dict, info: ValidationInfo) -> dict:
+        known = (info.context or {}).get("expectation_keys")  # given by whoever knows the suites (load_policy)
+        unknown = sorted(set(value) - known) if known is not None else []
         if unknown:
-            raise ValueError(f"unknown expectation(s) {', '.join(unknown)}; known: {', '.join(sorted(EXPECTATION_KEYS))}")
+            raise ValueError(f"unknown expectation(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return value
 
     def as_yaml(self) -> str:
@@ -83,14 +99,18 @@ class Policy(BaseModel):
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
-def load_policy(path: str | Path | None) -> Policy:
-    """Read a policy file; `None` or an empty path gives the SPEC defaults."""
+def load_policy(path: str | Path | None, expectation_keys: frozenset[str] | None = None) -> Policy:
+    """Read a policy file; `None` or an empty path gives the SPEC defaults.
+
+    `expectation_keys`: the names `expectation_severity` may use (the believability suites'), when
+    the caller knows them; this module knows nothing of the suites.
+    """
     if not path:
         return Policy()
     path = Path(path)
     raw = read_yaml_mapping(path, "policy", PolicyError)
     try:
-        return Policy.model_validate(raw)
+        return Policy.model_validate(raw, context={"expectation_keys": expectation_keys})
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

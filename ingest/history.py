@@ -1,25 +1,33 @@
-"""Earlier months, as the current month needs them: last month's scorecard inputs, and complaint
-statuses across months (SPEC §2, §5)."""
+"""Earlier months, as the current month needs them: last month's data, complaint files across
+months, and earlier months' management health for the trends (SPEC §2, §5, §10)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from core.errors import StructuralError
 from core.months import Month
+from core.output import read_output_csv
 from core.policy import Policy
 from ingest.load import SourceReader, load_month, load_source
 from ingest.mapping import ColumnMapping
-from metrics.health import complaint_statuses
 from metrics.month import month_health
 from schemas.validate import validate_month
 
 
-def load_valid_month(
-    reader: SourceReader, month: Month, mapping: ColumnMapping, timezone: str
-) -> dict[str, pl.DataFrame] | None:
+@dataclass(frozen=True)
+class MonthData:
+    """A month's sources, validated as the month itself would be."""
+
+    month: Month
+    valid: dict[str, pl.DataFrame]
+    rows_read: dict[str, int]  # per source, valid and quarantined
+
+
+def load_valid_month(reader: SourceReader, month: Month, mapping: ColumnMapping, timezone: str) -> MonthData | None:
     """A month's validated rows per source; None when the month is not there or cannot be read."""
     if month not in reader.available_months():
         return None
@@ -27,7 +35,9 @@ def load_valid_month(
         frames = load_month(reader, month, mapping, timezone)
     except StructuralError:
         return None
-    return {source: outcome.valid for source, outcome in validate_month(frames, month).items()}
+    outcomes = validate_month(frames, month)
+    return MonthData(month, {source: outcome.valid for source, outcome in outcomes.items()},
+                     {source: outcome.rows_read for source, outcome in outcomes.items()})
 
 
 def earlier_complaints(
@@ -45,30 +55,33 @@ def earlier_complaints(
     return found
 
 
+def before(complaint_history: dict[Month, pl.DataFrame], month: Month) -> dict[Month, pl.DataFrame]:
+    """The complaint files of the months before `month`."""
+    return {earlier: frame for earlier, frame in complaint_history.items() if earlier < month}
+
+
 TREND_COLUMNS = {"month": pl.String, "team_id": pl.String, "headcount": pl.Int64, "csat": pl.Float64,
                  "qa_score": pl.Float64, "attendance_rate": pl.Float64, "penalty_rate_per_100": pl.Float64,
                  "attrition_rate": pl.Float64}
 
 
 def earlier_health(reader: SourceReader, out_dir: Path, month: Month, mapping: ColumnMapping, policy: Policy,
-                   months: int = 11) -> pl.DataFrame:
+                   complaint_history: dict[Month, pl.DataFrame], months: int = 11) -> pl.DataFrame:
     """management_health of the `months` months before `month`, for trends.
 
     A month already run is read from its `management_health.csv`; one that was not is
     computed from its data when the data folder is there; others are left out.
+    `complaint_history` holds the complaint files of the months before `month`.
     """
     frames = []
     for earlier in month.back(months)[:-1]:
         written = out_dir / str(earlier) / "management_health.csv"
         if written.exists():
-            raw = written.read_bytes().removeprefix(b"\xef\xbb\xbf")
-            frames.append(pl.read_csv(raw, schema_overrides=TREND_COLUMNS).select(list(TREND_COLUMNS)))
+            frames.append(read_output_csv(written, TREND_COLUMNS).select(list(TREND_COLUMNS)))
             continue
-        valid = load_valid_month(reader, earlier, mapping, policy.timezone)
-        if valid is None:
+        data = load_valid_month(reader, earlier, mapping, policy.timezone)
+        if data is None:
             continue
-        history = earlier_complaints(reader, earlier, mapping, policy.timezone)
-        history[earlier] = valid["complaints"]
-        health = month_health(valid, earlier, policy, complaint_statuses(history))
+        health = month_health(data.valid, earlier, policy, before(complaint_history, earlier))
         frames.append(health.select(list(TREND_COLUMNS)).cast(TREND_COLUMNS))
     return pl.concat(frames) if frames else pl.DataFrame(schema=TREND_COLUMNS)

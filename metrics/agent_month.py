@@ -6,6 +6,7 @@ import polars as pl
 
 from core.months import Month
 from core.policy import Policy
+from metrics.complaints import first_substantiated
 from schemas.sources import SEVERE_PENALTIES
 from schemas.validate import active_agents
 
@@ -94,12 +95,13 @@ def csat_per_agent(responses: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def complaints_per_agent(complaints: pl.DataFrame, month: Month) -> pl.DataFrame:
-    """Received: complaints received in M. Substantiated: complaints whose row in M says so.
+def complaints_per_agent(complaints: pl.DataFrame, month: Month, substantiated_earlier: list[str]) -> pl.DataFrame:
+    """Received: complaints received in M. Substantiated: complaints whose row in M says so and
+    that no earlier month's file already showed as substantiated (`substantiated_earlier`).
 
-    A complaint received earlier and closed in M is a status update: it is not received
-    again, but its substantiation counts in M, the month it became known (each complaint is
-    counted as substantiated once, in the month its row first says so).
+    A complaint received earlier and closed in M is a status update: it is not received again,
+    but its substantiation counts in M when M is the first month it is known (each complaint is
+    counted as substantiated once, SPEC §4).
     """
     received_in_month = pl.col("received_at").is_between(month.start, month.end, closed="left")
     return (
@@ -107,7 +109,7 @@ def complaints_per_agent(complaints: pl.DataFrame, month: Month) -> pl.DataFrame
         .group_by("agent_id")
         .agg(
             complaints_received=received_in_month.sum(),
-            complaints_substantiated=(pl.col("status") == "substantiated").sum(),
+            complaints_substantiated=first_substantiated(substantiated_earlier).sum(),
         )
     )
 
@@ -130,8 +132,12 @@ def agent_month_metrics(
     discipline: pl.DataFrame,
     month: Month,
     policy: Policy,
+    substantiated_earlier: list[str],
 ) -> pl.DataFrame:
-    """One row per active agent: identity, every §4 metric, and the pooling sums."""
+    """One row per active agent: identity, every §4 metric, and the pooling sums.
+
+    `substantiated_earlier`: complaints an earlier month already counted as substantiated.
+    """
     roster = active_agents(agents, month).select(
         pl.lit(str(month)).alias("month"), "agent_id", "agent_name", "team_id", "shift_pattern", "hire_date",
         "exit_date",
@@ -141,7 +147,7 @@ def agent_month_metrics(
         attendance_per_agent(attendance, policy),
         qa_per_agent(evaluations),
         csat_per_agent(responses),
-        complaints_per_agent(complaints, month),
+        complaints_per_agent(complaints, month, substantiated_earlier),
         discipline_per_agent(discipline),
     ):
         card = card.join(part, on="agent_id", how="left")

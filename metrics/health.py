@@ -1,4 +1,4 @@
-"""Management health per team and for the whole center (SPEC §8), and complaint statuses (§2)."""
+"""Management health per team and for the whole center (SPEC §8)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import polars as pl
 from core.months import Month
 from core.policy import Policy
 from metrics.agent_month import ratio
-from schemas.sources import COMPLAINT_STATUSES, SEVERE_PENALTIES
+from schemas.sources import SEVERE_PENALTIES
 
 CENTER = "ALL"
 DISCRETIONARY_CATEGORIES = ["etiquette", "process", "other"]
@@ -21,32 +21,6 @@ HEALTH_COLUMNS = [
     "premature_complaint_penalties", "qa_coverage", "discretionary_deduction_share", "attrition_rate", "csat",
     "qa_score", "attendance_rate", "undisciplined_top_performers", "status", "flags",
 ]
-
-
-def complaint_statuses(complaints_by_month: dict[Month, pl.DataFrame]) -> pl.DataFrame:
-    """complaint_id → status: its row in the latest month that holds it (SPEC §2).
-
-    Earlier months are read as they are: copies of one row count once; rows of one month
-    that disagree on a complaint's status, or give an unknown status, say nothing reliable
-    and are passed over (the current month's bad rows are already quarantined).
-    """
-    frames = []
-    for month, complaints in complaints_by_month.items():
-        usable = (
-            complaints.filter(pl.col("complaint_id").is_not_null() & pl.col("status").is_in(COMPLAINT_STATUSES))
-            .unique(subset=["complaint_id", "status"])
-            .filter(~pl.col("complaint_id").is_duplicated())
-        )
-        frames.append(usable.select("complaint_id", "status", status_month=pl.lit(str(month))))
-    if not frames:
-        return pl.DataFrame(schema={"complaint_id": pl.String, "status": pl.String, "status_month": pl.String})
-    return (
-        pl.concat(frames)
-        .sort("status_month")
-        .group_by("complaint_id", maintain_order=True)
-        .last()
-        .sort("complaint_id")
-    )
 
 
 def cited_complaints(discipline: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame:

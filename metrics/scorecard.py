@@ -7,24 +7,28 @@ import polars as pl
 from core.months import Month
 from core.policy import Policy
 from metrics.agent_month import METRIC_COLUMNS, agent_month_metrics
+from metrics.complaints import substantiated_before
 from metrics.ranking import RANK_COLUMNS, previous_composites, rank_agents
 
 SCORECARD_COLUMNS = ["month", "agent_id", "agent_name", "team_id", "shift_pattern"] + METRIC_COLUMNS + RANK_COLUMNS
 
 
-def month_metrics(valid: dict[str, pl.DataFrame], month: Month, policy: Policy) -> pl.DataFrame:
+def month_metrics(valid: dict[str, pl.DataFrame], month: Month, policy: Policy,
+                  complaint_history: dict[Month, pl.DataFrame]) -> pl.DataFrame:
+    """§4 per active agent; `complaint_history` holds earlier months' complaint files (substantiated once)."""
     return agent_month_metrics(
         valid["agents"], valid["attendance"], valid["qa_evaluations"], valid["csat_responses"],
-        valid["complaints"], valid["discipline"], month, policy,
+        valid["complaints"], valid["discipline"], month, policy, substantiated_before(complaint_history, month),
     )
 
 
-def last_month_composites(previous_valid: dict[str, pl.DataFrame] | None, month: Month, policy: Policy):
+def last_month_composites(previous_valid: dict[str, pl.DataFrame] | None, month: Month, policy: Policy,
+                          complaint_history: dict[Month, pl.DataFrame]):
     """Last month's ranked composites, computed from its data under this month's policy."""
     if previous_valid is None:
         return None
     previous = month.previous()
-    return previous_composites(rank_agents(month_metrics(previous_valid, previous, policy), policy))
+    return previous_composites(rank_agents(month_metrics(previous_valid, previous, policy, complaint_history), policy))
 
 
 def scorecard_csv(card: pl.DataFrame) -> pl.DataFrame:

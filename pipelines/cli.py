@@ -37,6 +37,15 @@ def _month(text: str) -> Month:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _dates(text: str) -> list:
+    import datetime as dt
+
+    try:
+        return [dt.date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected dates as YYYY-MM-DD, comma-separated: {exc}") from exc
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from synthetic.generator import GenerateOptions, generate
 
@@ -51,6 +60,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         fmt=args.format,
         encoding=args.encoding,
         bad_rows=args.bad_rows,
+        calendar=args.calendar,
+        holidays=tuple(args.holidays or ()),
     )
     folders = generate(options)
     print(f"wrote {len(folders)} month(s) of {args.agents} agents to {args.out} "
@@ -65,9 +76,9 @@ def _configure(data: str | None, out: str, policy: str | None, column_mapping: s
     Everything that can be checked before a run starts is checked here, so a bad policy, a bad
     queries file or a database that refuses the connection stops with one message, not eight.
     """
-    from core.policy import load_policy
+    from schemas.expectations import load_policy_for_run
 
-    load_policy(policy)  # every problem of a bad policy file is listed here
+    load_policy_for_run(policy)  # every problem of a bad policy file is listed here
     ensure_dagster_home()
     os.environ["CCPULSE_DATA_DIR"] = str(Path(data).resolve()) if data else ""
     os.environ["CCPULSE_OUT_DIR"] = str(Path(out).resolve())
@@ -214,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv")
     gen.add_argument("--encoding", choices=["utf-8", "utf-8-sig", "gbk"], default="utf-8", help="for CSV")
     gen.add_argument("--bad-rows", action="store_true", help="add a small share of bad rows of every kind")
+    gen.add_argument("--calendar", choices=["7day", "weekdays"], default="7day",
+                     help="7day: open every day, each agent with two days off a week (default); weekdays: Monday "
+                          "to Friday only")
+    gen.add_argument("--holidays", type=_dates, metavar="YYYY-MM-DD,…",
+                     help="days the center is closed (no shifts, no contacts), comma-separated")
     gen.set_defaults(func=cmd_generate)
 
     run = commands.add_parser("run", help="materialize one month's partition")

@@ -13,7 +13,7 @@ from assets.ingest import raw_assets
 from assets.partitions import POLICY_AT_LOAD
 from assets.resources import CcpulseSettings, MailSettings
 from assets.storage import MonthFolderIOManager
-from assets.validated import data_quality, valid_assets
+from assets.validated import data_quality, last_month, valid_assets
 from pipelines.jobs import MONTHLY_JOB, SEND_JOB, monthly_job, send_job  # noqa: F401 (names for the CLI)
 from pipelines.sensors import ops_alert_on_failure
 
@@ -52,7 +52,9 @@ defs = Definitions(
         *raw_assets,
         *valid_assets,
         data_quality,
+        last_month,
         data_believability,
+        metrics.complaint_history,
         metrics.agent_month_metrics,
         metrics.complaint_statuses,
         metrics.agent_scorecard,

@@ -1,9 +1,10 @@
 """Is this month's data believable? One Great Expectations suite per source, kept as code.
 
 pandera (schemas/sources.py) guards each row's structure; these suites guard the month as a
-whole: its volume against last month, null shares, value distributions, coverage of the
-roster and of the calendar. Each expectation warns or blocks the month as the policy's
-`expectation_severity` says (defaults below).
+whole: its volume against last month (per expected working day), null shares, value
+distributions, coverage of the roster and of the center's calendar (core/calendar.py: a
+weekday-only center or a holiday is not a data problem; an export that stops early is). Each
+expectation warns or blocks the month as the policy's `expectation_severity` says (defaults below).
 
 Great Expectations takes seconds to import, so it is imported only inside `run_suites`:
 runs that do not validate (delivery alone, the UI loading the code) never pay for it.
@@ -17,13 +18,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
+from core.calendar import MonthCalendar, calendar_gaps
 from core.months import Month
-from core.policy import Policy
-from schemas.sources import SOURCES
+from core.policy import Policy, load_policy
+from schemas.catalog import SNAPSHOT_SOURCES, SOURCE_NAMES
 
 WARN, BLOCK = "warn", "block"
 # Below this many rows last month, a ±40% swing is ordinary noise (15 complaints, then 24):
@@ -41,6 +43,7 @@ class SuiteInputs:
     policy: Policy
     previous_rows: dict[str, int | None]  # rows read for each source last month; None when it is not there
     rostered_agent_ids: list[str]  # agents active for at least MIN_ACTIVE_DAYS of the month (see rostered_agents)
+    calendar: MonthCalendar  # the days shifts are expected on
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,10 @@ class ExpectationSpec:
     name: str
     default: str  # WARN or BLOCK
     description: str
-    build: Callable[[Any, SuiteInputs], Any | None]  # (great_expectations.expectations, inputs) → an expectation, or None
+    # (great_expectations.expectations, inputs) → an expectation, or the reason it is not evaluated this month
+    build: Callable[[Any, SuiteInputs], Any]
     on_received: bool = False  # judged on the rows received (before quarantine), not on the valid rows
+    names_missing_days: Literal["after_last", "before_first", None] = None  # its examples: the expected days missing
 
     @property
     def key(self) -> str:
@@ -60,30 +65,61 @@ class ExpectationSpec:
 def _volume(source: str) -> Callable[[Any, SuiteInputs], Any | None]:
     def build(gxe, inputs: SuiteInputs):
         previous = inputs.previous_rows.get(source)
-        if previous is None or previous < MIN_ROWS_FOR_VOLUME:
-            return None  # nothing to compare with: the first month, an optional source not sent, or too few rows
+        if previous is None:  # the first month, or an optional source not sent
+            return "not evaluated: no previous month"
+        if previous < MIN_ROWS_FOR_VOLUME:
+            return f"not evaluated: {previous} rows last month, too few to judge volume"
+        # Activity follows the working days: February, a holiday or a closed week is not a drop in volume.
+        expected = previous * (1.0 if source in SNAPSHOT_SOURCES else inputs.calendar.day_ratio)
         band = inputs.policy.volume_band
-        return gxe.ExpectTableRowCountToBeBetween(min_value=math.floor(previous * (1 - band)),
-                                                  max_value=math.ceil(previous * (1 + band)))
+        return gxe.ExpectTableRowCountToBeBetween(min_value=math.floor(expected * (1 - band)),
+                                                  max_value=math.ceil(expected * (1 + band)))
     return build
 
 
-def _month_days(gxe, inputs: SuiteInputs):
-    days = [inputs.month.first_day + dt.timedelta(days=n) for n in range(inputs.month.days)]
-    return gxe.ExpectColumnDistinctValuesToContainSet(column="shift_date", value_set=[d.isoformat() for d in days])
+def _iso(days: list[dt.date]) -> list[str]:
+    return [day.isoformat() for day in days]
+
+
+NO_EXPECTED_DAYS = "not evaluated: no expected shift days this month (the center is closed all month)"
+
+
+def _last_expected_day(gxe, inputs: SuiteInputs):
+    days = inputs.calendar.expected_days
+    return gxe.ExpectColumnMaxToBeBetween(column="shift_date", min_value=days[-1].isoformat()) if days \
+        else NO_EXPECTED_DAYS
+
+
+def _first_expected_day(gxe, inputs: SuiteInputs):
+    days = inputs.calendar.expected_days
+    return gxe.ExpectColumnMinToBeBetween(column="shift_date", max_value=days[0].isoformat()) if days \
+        else NO_EXPECTED_DAYS
+
+
+def _every_expected_day(gxe, inputs: SuiteInputs):
+    days = inputs.calendar.expected_days
+    return gxe.ExpectColumnDistinctValuesToContainSet(column="shift_date", value_set=_iso(days)) if days \
+        else NO_EXPECTED_DAYS
 
 
 SUITES: list[ExpectationSpec] = [
-    *[ExpectationSpec(source, "row_volume", WARN, f"rows received within ± volume_band of last month's {source}",
-                      _volume(source), on_received=True) for source in SOURCES],
+    *[ExpectationSpec(source, "row_volume", WARN, f"rows received within ± volume_band of last month's {source}"
+                      + ("" if source in SNAPSHOT_SOURCES else ", per expected working day"),
+                      _volume(source), on_received=True) for source in SOURCE_NAMES],
     ExpectationSpec("teams", "supervisor_email_mostly_present", WARN, "at least half the teams have a supervisor_email",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="supervisor_email", mostly=0.5)),
     ExpectationSpec("attendance", "every_active_agent_present", WARN,
                     f"every agent active for {MIN_ACTIVE_DAYS}+ days of the month has shifts in attendance",
                     lambda gxe, inputs: gxe.ExpectColumnDistinctValuesToContainSet(
                         column="agent_id", value_set=inputs.rostered_agent_ids)),
-    ExpectationSpec("attendance", "shift_dates_cover_the_month", BLOCK, "shifts on every day of the month",
-                    _month_days),
+    ExpectationSpec("attendance", "shifts_reach_the_last_expected_day", BLOCK,
+                    "shifts on the month's last expected shift day: an export that stops early is cut off",
+                    _last_expected_day, names_missing_days="after_last"),
+    ExpectationSpec("attendance", "shifts_start_on_the_first_expected_day", BLOCK,
+                    "shifts on the month's first expected shift day: an export that starts late is cut off",
+                    _first_expected_day, names_missing_days="before_first"),
+    ExpectationSpec("attendance", "every_expected_day_has_shifts", WARN,
+                    "shifts on every expected shift day (operating weekdays, not holidays)", _every_expected_day),
     ExpectationSpec("attendance", "clock_in_mostly_present", WARN, "at most 30% of shifts without a clock-in",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="clock_in", mostly=0.7)),
     ExpectationSpec("attendance", "lateness_share_plausible", WARN, "at most 30% of worked shifts late",
@@ -104,13 +140,9 @@ RESULT_COLUMNS = {"source": pl.String, "expectation": pl.String, "severity": pl.
                   "observed": pl.String, "unexpected_examples": pl.String, "description": pl.String}
 
 
-def previous_row_counts(reader, month: Month) -> dict[str, int | None]:
-    """Rows each source received last month (None where last month has no such source): the volume baseline."""
-    counts = {}
-    for source in SOURCES:
-        table = reader.read(source, month.previous())
-        counts[source] = None if table is None else table.frame.height
-    return counts
+def load_policy_for_run(path) -> Policy:
+    """The policy file, checked against the suites too (its expectation_severity names real expectations)."""
+    return load_policy(path, EXPECTATION_KEYS)
 
 
 def rostered_agents(agents: pl.DataFrame, month: Month) -> list[str]:
@@ -173,6 +205,8 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from schemas.sources import SOURCES
+
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     if docs_dir is not None:
@@ -188,7 +222,8 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
                      "passed": passed, "observed": observed, "unexpected_examples": examples,
                      "description": spec.description})
 
-    def validate(name: str, specs: list[tuple[ExpectationSpec, Any]], frame, id_column: str | None) -> None:
+    def validate(name: str, specs: list[tuple[ExpectationSpec, Any]], frame, id_column: str | None,
+                 missing_days: dict[str, list[dt.date]] | None = None) -> None:
         suite = context.suites.add(gx.ExpectationSuite(name=name))
         for spec, expectation in specs:
             expectation.meta = {"ccpulse": spec.name}
@@ -204,24 +239,31 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
         for run_result in checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values():
             for result in run_result.results:
                 observed, bounds = _observed(result.result), result.expectation_config.kwargs
-                if bounds.get("max_value") is not None:
-                    observed += f" (allowed {bounds['min_value']}–{bounds['max_value']})"
-                record(by_name[result.expectation_config.meta["ccpulse"]], bool(result.success), observed,
-                       _examples(result.result))
+                low, high = bounds.get("min_value"), bounds.get("max_value")
+                if low is not None and high is not None:
+                    observed += f" (allowed {low}–{high})"
+                elif low is not None or high is not None:
+                    observed += f" (allowed from {low})" if high is None else f" (allowed up to {high})"
+                spec = by_name[result.expectation_config.meta["ccpulse"]]
+                examples = _examples(result.result)
+                if spec.names_missing_days and not result.success:  # the dates a person must look for
+                    examples = "missing: " + ", ".join(_iso(missing_days[spec.names_missing_days]))
+                record(spec, bool(result.success), observed, examples)
 
     for source, frame in valid.items():
         built = [(spec, spec.build(gxe, inputs)) for spec in SUITES if spec.source == source]
         for spec, expectation in built:
-            if expectation is None:
-                previous = inputs.previous_rows.get(source)
-                record(spec, True, "not evaluated: " + ("no previous month" if previous is None else
-                                                        f"{previous} rows last month, too few to judge volume"))
-        received = [(spec, e) for spec, e in built if e is not None and spec.on_received]
-        checked = [(spec, e) for spec, e in built if e is not None and not spec.on_received]
+            if isinstance(expectation, str):
+                record(spec, True, expectation)
+        received = [(spec, e) for spec, e in built if not isinstance(e, str) and spec.on_received]
+        checked = [(spec, e) for spec, e in built if not isinstance(e, str) and not spec.on_received]
         if received:  # only the count matters: a frame of row numbers stands for the rows received
             validate(f"{source} received", received, pd_rows(rows_received.get(source, 0)), None)
         if checked:
-            validate(source, checked, gx_frame(source, frame, inputs.policy), SOURCES[source].id_column)
+            gaps = calendar_gaps(inputs.calendar.expected_days, frame["shift_date"].unique().to_list()) \
+                if source == "attendance" else None
+            missing = {"after_last": gaps.after_last, "before_first": gaps.before_first} if gaps else None
+            validate(source, checked, gx_frame(source, frame, inputs.policy), SOURCES[source].id_column, missing)
     if docs_dir is not None:
         context.build_data_docs(site_names=["ccpulse"])
     order = {spec.key: n for n, spec in enumerate(SUITES)}

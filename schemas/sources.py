@@ -13,6 +13,8 @@ from typing import Optional
 import pandera.polars as pa
 import polars as pl
 
+from schemas.catalog import SOURCE_NAMES
+
 SHIFT_PATTERNS = ["day", "night", "rotating"]
 LEAVE_TYPES = ["none", "annual", "sick", "personal", "other"]
 QA_CHANNELS = ["voice", "chat", "email", "other"]
@@ -183,6 +185,8 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("discipline", Discipline, "action_id", "action_date", description="The reward/penalty ledger."),
     ]
 }
+
+assert tuple(SOURCES) == SOURCE_NAMES, "schemas/catalog.py lists the sources in the same order"
 
 # Validation order: each source may only refer to sources validated before it.
 AGENT_ACTIVITY_SOURCES = ["attendance", "qa_evaluations", "csat_responses", "complaints", "discipline"]

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from core.calendar import WEEKDAYS, expected_shift_days
 from core.months import Month
 from schemas.sources import (
     DEDUCTION_CATEGORIES,
@@ -29,6 +30,8 @@ from synthetic.writer import write_source
 
 Format = Literal["csv", "parquet", "xlsx"]
 Encoding = Literal["utf-8", "utf-8-sig", "gbk"]
+Calendar = Literal["7day", "weekdays"]
+CALENDAR_WEEKDAYS = {"7day": WEEKDAYS, "weekdays": WEEKDAYS[:5]}
 
 SHIFT_PATTERN_SHARES = {"day": 0.55, "night": 0.2, "rotating": 0.25}
 # (start hour, length in hours) of each shift kind; night shifts end the next day.
@@ -55,6 +58,8 @@ class GenerateOptions:
     fmt: Format = "csv"
     encoding: Encoding = "utf-8"
     bad_rows: bool = False
+    calendar: Calendar = "7day"  # `weekdays`: the center is open Monday to Friday only
+    holidays: tuple[dt.date, ...] = ()  # days the center is closed: no shifts, no contacts
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Center:
     """The simulated center's people, grown month by month (one numpy entry per agent)."""
 
     team_ids: list[str]
+    calendar: Calendar = "7day"
+    holidays: tuple[dt.date, ...] = ()
     agent_count: int = 0
     team: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     pattern: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
@@ -96,6 +103,11 @@ class Center:
         self.has_email = np.concatenate([self.has_email, rng.random(count) > 0.05])
         self.agent_count += count
 
+    def open_days(self, month: Month) -> np.ndarray:
+        """Day offsets (0-based) of the month on which the center works."""
+        days = expected_shift_days(month, CALENDAR_WEEKDAYS[self.calendar], self.holidays)
+        return np.array([(day - month.first_day).days for day in days], dtype=np.int64)
+
     def active(self, month: Month) -> np.ndarray:
         first, last = np.datetime64(month.first_day), np.datetime64(month.last_day)
         return (self.hire <= last) & (np.isnat(self.exit) | (self.exit >= first))
@@ -120,9 +132,11 @@ def _month_rng(seed: int, month: Month) -> np.random.Generator:
     return np.random.default_rng([seed, month.year, month.month])
 
 
-def _random_times(rng: np.random.Generator, month: Month, count: int, hours: tuple[int, int] = (8, 22)) -> np.ndarray:
-    """Uniform moments in the month's working hours, to the second."""
-    days = rng.integers(0, month.days, count)
+def _random_times(rng: np.random.Generator, month: Month, count: int, hours: tuple[int, int] = (8, 22),
+                  open_days: np.ndarray | None = None) -> np.ndarray:
+    """Uniform moments in the month's working hours (on `open_days`, day offsets, when given), to the second."""
+    days = rng.integers(0, month.days, count) if open_days is None or not len(open_days) else \
+        rng.choice(open_days, count)
     seconds = rng.integers(hours[0] * 3600, hours[1] * 3600, count)
     base = np.datetime64(month.first_day, "s")
     return (base + days.astype("timedelta64[D]") + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
@@ -152,7 +166,7 @@ def _teams(options: GenerateOptions, rng: np.random.Generator) -> pl.DataFrame:
 
 def _start_center(options: GenerateOptions, teams: pl.DataFrame, first_month: Month) -> Center:
     rng = np.random.default_rng([options.seed, 0])
-    center = Center(team_ids=teams["team_id"].to_list())
+    center = Center(team_ids=teams["team_id"].to_list(), calendar=options.calendar, holidays=tuple(options.holidays))
     start = np.datetime64(first_month.first_day)
     # Tenure before the first month: long tail of veterans, a few recent hires (new hires).
     tenure = np.where(rng.random(options.agents) < 0.06, rng.integers(1, 45, options.agents),
@@ -202,7 +216,10 @@ def _attendance(center: Center, month: Month, rng: np.random.Generator) -> pl.Da
         np.isnat(center.exit[active, None]) | (center.exit[active, None] >= dates[None, :])
     )
     off = center.day_off[active, None]
-    scheduled = in_service & ((weekday[None, :] - off) % 7 >= 2)
+    is_open = np.isin(np.arange(len(dates)), center.open_days(month))[None, :]
+    # A 7-day center gives each agent two days off a week; a weekday center closes at the weekend.
+    rest = (weekday[None, :] - off) % 7 >= 2 if center.calendar == "7day" else True
+    scheduled = in_service & is_open & rest
     rows, cols = np.nonzero(scheduled)
     agent = active[rows]
     date = dates[cols]
@@ -276,7 +293,7 @@ def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.Data
         {
             "evaluation_id": eval_ids,
             "agent_id": center.ids(agent),
-            "evaluated_at": _random_times(rng, month, count, (9, 18)),
+            "evaluated_at": _random_times(rng, month, count, (9, 18), center.open_days(month)),
             "evaluator_id": np.char.add("QA", np.char.zfill(rng.integers(1, evaluators + 1, count).astype(str), 3)),
             "channel": rng.choice(["voice", "chat", "email", "other"], count, p=[0.6, 0.3, 0.08, 0.02]),
             "score": np.clip(100.0 - lost, 0, 100),
@@ -302,7 +319,7 @@ def _csat(center: Center, month: Month, rng: np.random.Generator) -> pl.DataFram
         {
             "response_id": _serial_ids(f"R{month.year}{month.month:02d}-", count, 7),
             "agent_id": center.ids(agent),
-            "responded_at": _random_times(rng, month, count, (0, 24)),
+            "responded_at": _random_times(rng, month, count, (0, 24), center.open_days(month)),
             "score": score.astype(np.int64),
             "channel": rng.choice(["voice", "chat", "email"], count, p=[0.6, 0.3, 0.1]),
         }

@@ -4,7 +4,9 @@ import polars as pl
 import pytest
 
 from core.policy import Policy
+from core.months import Month
 from metrics.agent_month import agent_month_metrics
+from metrics.scorecard import month_metrics
 from schemas.sources import SOURCES
 from tests.rows import OCTOBER, D, T, frame
 
@@ -79,7 +81,7 @@ LEDGER = frame(
 
 @pytest.fixture(scope="module")
 def card():
-    result = agent_month_metrics(ROSTER, ATTENDANCE, QA, CSAT, COMPLAINTS, LEDGER, OCTOBER, POLICY)
+    result = agent_month_metrics(ROSTER, ATTENDANCE, QA, CSAT, COMPLAINTS, LEDGER, OCTOBER, POLICY, [])
     return {row["agent_id"]: row for row in result.iter_rows(named=True)}
 
 
@@ -104,7 +106,7 @@ def test_lateness_is_measured_to_the_second(card):
 
 def test_grace_minutes_excuse_small_lateness():
     graced = agent_month_metrics(ROSTER, ATTENDANCE, QA, CSAT, COMPLAINTS, LEDGER, OCTOBER,
-                                 Policy(late_grace_minutes=5))
+                                 Policy(late_grace_minutes=5), [])
     a1 = graced.filter(pl.col("agent_id") == "A1").row(0, named=True)
     assert a1["late_count"] == 1  # 5 min is not > 5; 20 min is
 
@@ -143,6 +145,53 @@ def test_complaints_received_and_substantiated(card):
     assert (card["A2"]["complaints_received"], card["A2"]["complaints_substantiated"]) == (1, 0)
 
 
+def test_a_complaint_substantiated_in_an_earlier_month_is_not_counted_again():
+    # C3's September file already said substantiated: October's closing row is a status update only
+    again = agent_month_metrics(ROSTER, ATTENDANCE, QA, CSAT, COMPLAINTS, LEDGER, OCTOBER, POLICY, ["C3"])
+    a1 = again.filter(pl.col("agent_id") == "A1").row(0, named=True)
+    assert (a1["complaints_received"], a1["complaints_substantiated"]) == (2, 1)
+
+
+def test_each_complaint_is_substantiated_once_across_three_months():
+    """SPEC §4, through month_metrics as the assets call it, with the history each month would have."""
+    months = [Month(2026, 1), Month(2026, 2), Month(2026, 3)]
+    jan, feb, mar = months
+
+    def complaints(*rows):
+        return frame("complaints", *({"agent_id": "A1", **row} for row in rows))
+
+    files = {
+        # C1: substantiated in January, its closing row comes in February: January only.
+        # C2: open in January, substantiated when it closes in February: February only.
+        # C5: substantiated in January, reversed on appeal in February: January only, never again.
+        jan: complaints({"complaint_id": "C1", "received_at": T(2026, 1, 5), "status": "substantiated"},
+                        {"complaint_id": "C2", "received_at": T(2026, 1, 28), "status": "open"},
+                        {"complaint_id": "C5", "received_at": T(2026, 1, 9), "status": "substantiated"}),
+        feb: complaints({"complaint_id": "C1", "received_at": T(2026, 1, 5), "status": "substantiated",
+                         "closed_at": T(2026, 2, 3)},
+                        {"complaint_id": "C2", "received_at": T(2026, 1, 28), "status": "substantiated",
+                         "closed_at": T(2026, 2, 10)},
+                        {"complaint_id": "C5", "received_at": T(2026, 1, 9), "status": "unsubstantiated",
+                         "closed_at": T(2026, 2, 11)},
+                        {"complaint_id": "C3", "received_at": T(2026, 2, 20), "status": "investigating"}),
+        # C3 closes unsubstantiated; C4 is received and substantiated in March; C2 shows up again, still so.
+        mar: complaints({"complaint_id": "C3", "received_at": T(2026, 2, 20), "status": "unsubstantiated",
+                         "closed_at": T(2026, 3, 2)},
+                        {"complaint_id": "C4", "received_at": T(2026, 3, 4), "status": "substantiated"},
+                        {"complaint_id": "C2", "received_at": T(2026, 1, 28), "status": "substantiated",
+                         "closed_at": T(2026, 3, 1)}),
+    }
+    roster = frame("agents", {"agent_id": "A1", "hire_date": D(2020, 1, 1)})
+    counted = {}
+    for month in months:
+        empty = {s: pl.DataFrame(schema=SOURCES[s].columns) for s in SOURCES}
+        valid = {**empty, "agents": roster, "complaints": files[month]}
+        history = {earlier: files[earlier] for earlier in months if earlier < month}
+        row = month_metrics(valid, month, POLICY, history).row(0, named=True)
+        counted[str(month)] = (row["complaints_received"], row["complaints_substantiated"])
+    assert counted == {"2026-01": (3, 2), "2026-02": (1, 1), "2026-03": (1, 1)}  # C1+C5; C2; C4
+
+
 def test_discipline(card):
     assert (card["A1"]["penalties"], card["A1"]["severe_penalties"], card["A1"]["rewards"]) == (2, 1, 1)
     assert (card["A2"]["penalties"], card["A2"]["severe_penalties"], card["A2"]["rewards"]) == (1, 1, 0)
@@ -157,7 +206,7 @@ def test_a_team_move_counts_for_the_new_team_all_month(card):
 def test_empty_month_gives_rows_with_zero_counts():
     empty = {s: pl.DataFrame(schema=SOURCES[s].columns) for s in SOURCES}
     result = agent_month_metrics(ROSTER, empty["attendance"], empty["qa_evaluations"], empty["csat_responses"],
-                                 empty["complaints"], empty["discipline"], OCTOBER, POLICY)
+                                 empty["complaints"], empty["discipline"], OCTOBER, POLICY, [])
     assert result.height == 6
     assert result["scheduled_shifts"].to_list() == [0] * 6
     assert result["csat"].null_count() == 6

@@ -13,7 +13,8 @@ from core.months import Month
 from core.policy import Policy
 from metrics.awards import award_eligibility, award_winners, lucky_draw
 from metrics.coaching import coaching_list
-from metrics.health import complaint_statuses, management_health, unknown_complaint_warnings
+from metrics.complaints import complaint_statuses
+from metrics.health import management_health, unknown_complaint_warnings
 from reports.i18n import Translator, award_deed
 from tests.rows import OCTOBER, D, T, frame
 
