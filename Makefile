@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 DEMO_MONTH ?= 2026-10
 DEMO_AGENTS ?= 120
+# A Monday-to-Friday center closed on the holidays of examples/policy.yaml (New Year, Spring Festival, National Day)
+DEMO_CALENDAR := --calendar weekdays --holidays 2026-01-01,2026-02-16,2026-02-17,2026-02-18,2026-02-19,2026-02-20,2026-10-01,2026-10-02,2026-10-05,2026-10-06,2026-10-07
 DEMO_DATA := demo/data
 DEMO_OUT := demo/out
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
@@ -30,7 +32,7 @@ lock:
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 demo-data: setup
-	$(BIN)/ccpulse generate --agents $(DEMO_AGENTS) --month $(DEMO_MONTH) --months-back 11 --out $(DEMO_DATA) --bad-rows
+	$(BIN)/ccpulse generate --agents $(DEMO_AGENTS) --month $(DEMO_MONTH) --months-back 11 --out $(DEMO_DATA) --bad-rows $(DEMO_CALENDAR)
 
 demo: demo-data
 	$(BIN)/ccpulse run --month $(DEMO_MONTH) --data $(DEMO_DATA) --out $(DEMO_OUT) --policy examples/policy.yaml

@@ -18,8 +18,10 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> "Month":
         match = _MONTH_RE.match(text.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12:
+        if not match:
             raise ValueError(f"not a month in YYYY-MM form: {text!r}")
+        if not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"{text.strip()}: the month number must be 01 to 12, not {match.group(2)}")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

@@ -13,9 +13,12 @@ from fastexcel import FastExcelError
 from core.errors import Problem, StructuralError
 from core.months import Month
 from ingest.encoding import detect_encoding
+from ingest.parse import MAX_EXAMPLES
 from ingest.raw import RawTable
+from ingest.xlsx import uncalculated_formula_cells
+from schemas.catalog import FILE_EXTENSIONS
 
-EXTENSIONS = ("csv", "parquet", "xlsx")
+EXTENSIONS = FILE_EXTENSIONS
 
 
 def read_csv_text(path: Path) -> pl.DataFrame:
@@ -36,6 +39,25 @@ def read_csv_text(path: Path) -> pl.DataFrame:
         # The parser's own message quotes the rest of the file; say where the file goes wrong instead.
         raise StructuralError(str(path), [Problem(f"not a well-formed CSV file: {malformed_line(text, separator)}")]) \
             from None
+
+
+def _refuse_uncalculated_formulas(path: Path, frame: pl.DataFrame) -> None:
+    """Stop on formula cells without a calculated value (they would read as 0 or empty), naming them."""
+    cells = uncalculated_formula_cells(path)
+    if not cells:
+        return
+    by_column: dict[int, list[str]] = {}
+    for cell in cells:
+        by_column.setdefault(cell.column, []).append(cell.reference)
+    problems = []
+    for column, references in sorted(by_column.items()):
+        name = frame.columns[column] if column < frame.width else None
+        shown = ", ".join(references[:MAX_EXAMPLES]) + (f" and {len(references) - MAX_EXAMPLES} more"
+                                                        if len(references) > MAX_EXAMPLES else "")
+        problems.append(Problem(
+            f"{len(references)} formula cell{'s' if len(references) > 1 else ''} without a calculated value "
+            f"({shown}); open the file in Excel or LibreOffice and save it, or export values", name))
+    raise StructuralError(str(path), problems)
 
 
 def malformed_line(text: str, separator: str) -> str:
@@ -104,7 +126,9 @@ class FileSource:
         try:
             if path.suffix == ".parquet":
                 return RawTable(source, str(path), pl.read_parquet(path), first_data_line=1, unit="row")
-            return RawTable(source, str(path), pl.read_excel(path, engine="calamine"))
+            frame = pl.read_excel(path, engine="calamine")
+            _refuse_uncalculated_formulas(path, frame)
+            return RawTable(source, str(path), frame)
         except (pl.exceptions.PolarsError, FastExcelError, OSError, ValueError) as error:  # cut short, damaged
             kind = "Parquet" if path.suffix == ".parquet" else "XLSX"
             first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__

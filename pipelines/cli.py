@@ -98,15 +98,20 @@ def _configure(data: str | None, out: str, policy: str | None, column_mapping: s
                         sql_queries_file=os.environ["CCPULSE_SQL_QUERIES"]).reader().available_months()
 
 
-def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tuple[bool, list[str], str]:
-    """Run one month's partition of a job with the same Definitions the UI loads: ok, failures, summary."""
-    from dagster import DagsterInstance
+def _execute(job_name: str, month: Month, run_config: dict | None = None,
+             skip: tuple[str, ...] = ()) -> tuple[bool, list[str], str]:
+    """Run one month's partition of a job with the same Definitions the UI loads (without the assets in
+    `skip`): ok, failures, the delivery summary."""
+    from dagster import AssetKey, DagsterInstance
 
     from pipelines.definitions import apply_setting_defaults, defs
     from pipelines.failures import step_failure_lines
+    from pipelines.jobs import folder_tags
 
     apply_setting_defaults()
     job = defs.resolve_job_def(job_name)
+    selection = [key for key in job.asset_layer.executable_asset_keys if key not in {AssetKey(k) for k in skip}] \
+        if skip else None
     keys = job.partitions_def.get_partition_keys()
     if str(month) not in keys:
         return False, [f"month {month} is not a partition: months run from {keys[0]} to {keys[-1]} "
@@ -121,7 +126,7 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tup
         instance = DagsterInstance.get()
     with instance:
         result = job.execute_in_process(partition_key=str(month), instance=instance, raise_on_error=False,
-                                        run_config=config)
+                                        run_config=config, tags=folder_tags(), asset_selection=selection)
     summary = ""
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -132,27 +137,55 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None) -> tup
 
 def run_month(month: Month, data: str | None, out: str, policy: str | None = None,
               column_mapping: str | None = None, source: str = "files",
-              sql_queries: str | None = None) -> tuple[bool, list[str], str]:
-    """Materialize one month's partition: every asset, delivery included.
+              sql_queries: str | None = None, send: bool = True) -> tuple[bool, list[str], str]:
+    """Materialize one month's partition: every asset, delivery included unless `send` is false.
 
     Raises PolicyError, ConfigError or SourceError when the run cannot start.
     """
+    if source == "files" and data:
+        check_month_folder(Path(data), month)  # before the seconds that importing the pipeline takes
+    _configure(data, out, policy, column_mapping, source, sql_queries)
     from pipelines.jobs import MONTHLY_JOB
 
-    _configure(data, out, policy, column_mapping, source, sql_queries)
-    return _execute(MONTHLY_JOB, month)
+    return _execute(MONTHLY_JOB, month, skip=() if send else ("delivery",))
+
+
+def check_month_folder(data: Path, month: Month) -> None:
+    """Before anything slow: the data folder and the month's folder are there (ConfigError naming them)."""
+    if not data.is_dir():
+        raise ConfigError(f"the data folder {data.resolve()} does not exist")
+    folder = data / str(month)
+    if not folder.is_dir():
+        months = sorted(p.name for p in data.iterdir() if p.is_dir() and _is_month(p.name))
+        held = f"it holds {', '.join(months)}" if months else "it holds no YYYY-MM folders"
+        raise ConfigError(f"no folder for {month} in the data folder {data.resolve()} ({held})")
+    from schemas.catalog import FILE_EXTENSIONS, OPTIONAL_SOURCES, SOURCE_NAMES
+
+    missing = [source for source in SOURCE_NAMES if source not in OPTIONAL_SOURCES
+               and not any((folder / f"{source}.{ext}").exists() for ext in FILE_EXTENSIONS)]
+    if missing:
+        raise ConfigError(f"{folder.resolve()} lacks a file for {', '.join(missing)} "
+                          f"(each as <source>.csv, .parquet or .xlsx)")
+
+
+def _is_month(name: str) -> bool:
+    try:
+        Month.parse(name)
+    except ValueError:
+        return False
+    return True
 
 
 def send_month(month: Month, out: str, policy: str | None = None, force: bool = False,
                recipients: list[str] | None = None) -> tuple[bool, list[str], str]:
     """Deliver a month's rendered reports again: what is due, or with `force` everything (to `recipients`)."""
-    from pipelines.jobs import SEND_JOB
-
     from core.manifest import manifest_path
 
     _configure(None, out, policy, None, "files")  # delivery reads only the out folder
     if not manifest_path(Path(out) / str(month)).exists():
         return False, [f"no reports for {month} in {Path(out).resolve()}: run the month first (`ccpulse run`)"], ""
+    from pipelines.jobs import SEND_JOB
+
     config = {"force": force, "recipients": recipients or []}
     return _execute(SEND_JOB, month, {"ops": {"delivery": {"config": config}}})
 
@@ -174,26 +207,44 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     try:
         ok, messages, delivered = run_month(args.month, args.data, args.out, args.policy, args.column_mapping,
-                                            args.source, args.sql_queries)
+                                            args.source, args.sql_queries, send=not args.no_send)
     except (PolicyError, ConfigError, SourceError) as error:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
     if not ok:
         return _report_failure(f"month {args.month}", messages, delivered)
-    folder = Path(args.out).resolve() / str(args.month)
-    print(f"month {args.month} done: outputs in {folder}")
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            print(f"  {path.relative_to(folder)}")
-    quality = folder / "data_quality.csv"
-    if quality.exists():
-        print("\ndata quality:\n" + quality.read_text(encoding="utf-8-sig"))
-    if (folder / "center_report.pdf").exists():
-        print(f"center report: {folder / 'center_report.pdf'}")
-    for report in sorted((folder / "teams").glob("*.pdf")):
-        print(f"team report:   {report}")
-    print(f"delivery:      {delivered}\n               log: {folder / 'delivery_log.csv'}")
+    print_month_summary(Path(args.out).resolve() / str(args.month), delivered if not args.no_send else "")
     return 0
+
+
+def print_month_summary(folder: Path, delivered: str, shown_teams: int = 10) -> None:
+    """A few lines a person acts on: where the reports are, what the data and delivery say."""
+    from core.manifest import read_manifest
+    from core.output import read_output_csv
+
+    print(f"month {folder.name} done: every output is in {folder}")
+    quality = read_output_csv(folder / "data_quality.csv")
+    quarantined = quality.filter(quality["rows_quarantined"] > 0)
+    print(f"  data:          {int(quality['rows_read'].sum()):,} rows read, "
+          f"{int(quality['rows_quarantined'].sum()):,} quarantined"
+          + (f" ({', '.join(f'{r} {s}' for s, r in quarantined.select('source', 'rows_quarantined').iter_rows())})"
+             if quarantined.height else "") + " — data_quality.csv")
+    checks = read_output_csv(folder / "data_quality" / "expectations.csv")
+    failed = checks.filter(~checks["passed"])
+    print(f"  believability: {checks.height - failed.height} of {checks.height} checks passed"
+          + (f"; warnings: {', '.join(f'{s}.{e}' for s, e in failed.select('source', 'expectation').iter_rows())}"
+             if failed.height else ""))
+    teams = sorted(entry.report for entry in read_manifest(folder).values() if entry.kind == "team")
+    print(f"  center report: {folder / 'center_report.pdf'}")
+    print(f"  team reports:  {len(teams)} in {folder / 'teams'}")
+    for report in teams[:shown_teams]:
+        print(f"                 {folder / report}")
+    if len(teams) > shown_teams:
+        print(f"                 … and {len(teams) - shown_teams} more (manifest.json says whose each one is)")
+    if delivered:
+        print(f"  delivery:      {delivered} — delivery_log.csv")
+    else:
+        print(f"  delivery:      not sent (--no-send); `ccpulse send --month {folder.name} --out {folder.parent}` sends")
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -232,7 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="days the center is closed (no shifts, no contacts), comma-separated")
     gen.set_defaults(func=cmd_generate)
 
-    run = commands.add_parser("run", help="materialize one month's partition")
+    run = commands.add_parser(
+        "run", help="run one month: read, validate, compute, render the PDFs and email them to the managers",
+        description="Materializes one month's partition through the Dagster definitions: reads and validates the "
+        "sources, computes every output, renders the reports, and emails each manager their PDFs (as .eml files "
+        "in the month's outbox/ unless CCPULSE_MAIL_TRANSPORT=smtp). --no-send stops before the email.")
     run.add_argument("--month", type=_month, required=True, help="YYYY-MM")
     run.add_argument("--data", help="folder holding <YYYY-MM>/<source>.{csv,parquet,xlsx} (the files source)")
     run.add_argument("--out", required=True, help="folder that gets <YYYY-MM>/ with every output")
@@ -242,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="files (default), or sql: one query per source, connection URI from CCPULSE_SQL_URI")
     run.add_argument("--sql-queries", help="YAML of one query per source (examples/sql/queries.yaml; "
                                            "default CCPULSE_SQL_QUERIES)")
+    run.add_argument("--no-send", action="store_true",
+                     help="compute and render without emailing (send later with `ccpulse send`)")
     run.set_defaults(func=cmd_run)
 
     send = commands.add_parser("send", help="deliver a month's reports again: what is still due, or all with --force")

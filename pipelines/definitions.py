@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar, build_schedule_from_partitioned_job, in_process_executor
+from dagster import (
+    DefaultScheduleStatus,
+    Definitions,
+    EnvVar,
+    build_schedule_from_partitioned_job,
+    in_process_executor,
+)
 
 from assets import metrics, reports
 from assets.believability import data_believability
@@ -25,7 +31,7 @@ OPTIONAL_SETTINGS = {
     "CCPULSE_SMTP_HOST": "", "CCPULSE_SMTP_PORT": "587", "CCPULSE_SMTP_SECURITY": "starttls",
     "CCPULSE_SMTP_USER": "", "CCPULSE_SMTP_PASSWORD": "", "CCPULSE_SMTP_CA_FILE": "",
     "CCPULSE_SMTP_ATTEMPTS": "4", "CCPULSE_SMTP_RETRY_WAIT_MS": "2000",
-    "CCPULSE_RUN_LOCK_WAIT_SECONDS": "10",
+    "CCPULSE_RUN_LOCK_WAIT_SECONDS": "10", "CCPULSE_SCHEDULE": "running",
 }
 
 
@@ -37,13 +43,18 @@ def apply_setting_defaults() -> None:
 
 apply_setting_defaults()
 
-# Month M runs on day `schedule_day` of M+1 at 06:00 in the center's timezone (SPEC §1).
+# Month M runs on day `schedule_day` of M+1 at 06:00 in the center's timezone (SPEC §1). The schedule is the
+# product's heartbeat, so it runs from the start; CCPULSE_SCHEDULE=stopped loads it stopped (a test instance, say).
+if os.environ["CCPULSE_SCHEDULE"] not in ("running", "stopped"):
+    raise ValueError(f"CCPULSE_SCHEDULE is {os.environ['CCPULSE_SCHEDULE']!r}; expected 'running' or 'stopped'")
 monthly_schedule = build_schedule_from_partitioned_job(
     monthly_job,
     name="ccpulse_monthly_schedule",
     day_of_month=POLICY_AT_LOAD.schedule_day,
     hour_of_day=6,
     minute_of_hour=0,
+    default_status=DefaultScheduleStatus.RUNNING if os.environ["CCPULSE_SCHEDULE"] == "running"
+    else DefaultScheduleStatus.STOPPED,
     description="Runs last month's partition once its data has landed.",
 )
 

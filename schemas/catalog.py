@@ -7,3 +7,5 @@ SOURCE_NAMES = ("teams", "agents", "attendance", "qa_evaluations", "qa_deduction
                 "discipline")
 # Snapshots of the roster at the month's end: their size does not follow the number of working days.
 SNAPSHOT_SOURCES = ("teams", "agents")
+OPTIONAL_SOURCES = ("qa_deductions",)  # an empty table when its file or query is absent
+FILE_EXTENSIONS = ("csv", "parquet", "xlsx")

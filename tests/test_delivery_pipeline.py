@@ -201,9 +201,13 @@ def test_a_changed_report_goes_out_as_a_correction(setup, server):
 
 def test_a_failed_run_alerts_ops(setup, server, tmp_path):
     recorder, port = server
-    empty = tmp_path / "no_data"
-    (empty / str(MONTH)).mkdir(parents=True)
-    ok, messages, _ = run_month(MONTH, str(empty), str(setup["out"]), policy=str(setup["policy"]))
+    broken = tmp_path / "broken"
+    (broken / str(MONTH)).mkdir(parents=True)
+    for path in (setup["data"] / str(MONTH)).iterdir():
+        (broken / str(MONTH) / path.name).write_bytes(path.read_bytes())
+    teams = broken / str(MONTH) / "teams.csv"
+    pl.read_csv(teams).drop("site").write_csv(teams)  # a column the contract requires is gone: the month stops
+    ok, messages, _ = run_month(MONTH, str(broken), str(tmp_path / "out"), policy=str(setup["policy"]))
     assert not ok
     with DagsterInstance.get() as instance:
         (run,) = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]), limit=1)
@@ -211,7 +215,7 @@ def test_a_failed_run_alerts_ops(setup, server, tmp_path):
         context = build_run_status_sensor_context(
             sensor_name="ccpulse_ops_alert", dagster_event=failure.dagster_event, dagster_instance=instance,
             dagster_run=run, resources={
-                "settings": CcpulseSettings(data_dir=str(empty), out_dir=str(setup["out"]),
+                "settings": CcpulseSettings(data_dir=str(broken), out_dir=str(tmp_path / "out"),
                                             policy_file=str(setup["policy"])),
                 "mail": MailSettings(transport="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
                                      smtp_user=USER, smtp_password=PASSWORD, smtp_first_wait_ms=10),
@@ -222,4 +226,4 @@ def test_a_failed_run_alerts_ops(setup, server, tmp_path):
     assert alert.recipients == ["ops@example.com"]
     assert alert.message["Subject"] == f"ccpulse: the run for {MONTH} failed"
     body = alert.message.get_body(("plain",)).get_content()
-    assert run.run_id in body and "[raw_" in body and "teams" in body
+    assert run.run_id in body and "[raw_teams]" in body and "missing required column: site" in body

@@ -69,10 +69,10 @@ def test_outputs_are_utf8_with_bom(finished_month):
     assert quarantine[3:].split(b"\n")[0].decode().startswith("source_line,reasons,team_id")
 
 
-def test_the_run_is_recorded_in_the_instance_with_failed_checks(finished_month):
+def test_the_run_is_recorded_in_the_instance_with_its_folders_and_failed_checks(finished_month):
     from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
-    _, _, home = finished_month
+    data, out, home = finished_month
     with DagsterInstance.from_config(str(home)) as instance:
         record = instance.get_latest_materialization_event(AssetKey("valid_attendance"))
         history = instance.event_log_storage.get_asset_check_execution_history(
@@ -81,6 +81,8 @@ def test_the_run_is_recorded_in_the_instance_with_failed_checks(finished_month):
         conserved = instance.event_log_storage.get_asset_check_execution_history(
             AssetCheckKey(AssetKey("valid_attendance"), "rows_conserved"), limit=1
         )
+        run = instance.get_run_by_id(record.run_id)
+    assert run.tags["ccpulse/data"] == str(data.parent.resolve()) and run.tags["ccpulse/out"] == str(out.parent)
     assert record.asset_materialization.partition == "2026-10"
     assert record.asset_materialization.metadata["rows_quarantined"].value > 0
     assert history[0].status.value == "FAILED"

@@ -166,3 +166,63 @@ def test_a_fractional_csat_score_is_not_a_whole_number(tmp_path):
     )
     with pytest.raises(StructuralError, match="not readable as a whole number"):
         load(tmp_path, "csat_responses")
+
+
+# --- spreadsheets with formulas (SPEC §2) -------------------------------------------------------
+
+def _workbook_with_formulas(path: Path, calculated: dict[str, str] | None, recalculate: bool,
+                            drop_values: bool = False) -> None:
+    """QA scores written as formulas (=B2-5), then the file as a spreadsheet program would leave it:
+    `calculated` gives the cells' stored values (Excel after saving), `recalculate` keeps the writer's
+    ask-to-recalculate flag, `drop_values` removes the stored values (as openpyxl writes formulas)."""
+    import re
+    import zipfile
+
+    import xlsxwriter
+
+    rows = frame("qa_evaluations", {"evaluation_id": "E1", "score": 95.0}, {"evaluation_id": "E2"},
+                 {"evaluation_id": "E3"})
+    staged = path.with_suffix(".staged.xlsx")
+    rows.with_columns(pl.col("score").cast(pl.String)).write_excel(staged)
+    with zipfile.ZipFile(staged) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    for row in (3, 4):  # score is column F: E2 and E3 become formulas on E1's score
+        sheet = re.sub(rf'<c r="F{row}"[^>]*>.*?</c>', f'<c r="F{row}"><f>F2-{row}</f><v>0</v></c>', sheet)
+        if calculated:
+            sheet = sheet.replace(f'<c r="F{row}"><f>F2-{row}</f><v>0</v>',
+                                  f'<c r="F{row}"><f>F2-{row}</f><v>{calculated[f"F{row}"]}</v>')
+        if drop_values:
+            sheet = sheet.replace(f"<f>F2-{row}</f><v>0</v>", f"<f>F2-{row}</f>")
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    workbook = parts["xl/workbook.xml"].decode()
+    if recalculate and "fullCalcOnLoad" not in workbook:
+        workbook = workbook.replace("</workbook>", '<calcPr fullCalcOnLoad="1"/></workbook>')
+    if not recalculate:
+        workbook = workbook.replace(' fullCalcOnLoad="1"', "")
+    parts["xl/workbook.xml"] = workbook.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    staged.unlink()
+
+
+def test_formula_cells_read_as_the_values_the_spreadsheet_stored(tmp_path):
+    folder = tmp_path / str(OCTOBER)
+    folder.mkdir()
+    _workbook_with_formulas(folder / "qa_evaluations.xlsx", {"F3": "92", "F4": "91"}, recalculate=False)
+    typed = load_source(FileSource(tmp_path), "qa_evaluations", OCTOBER, ColumnMapping(), "Asia/Shanghai")
+    assert typed["score"].to_list() == [95.0, 92.0, 91.0]
+
+
+@pytest.mark.parametrize("recalculate, drop_values", [(True, False), (False, True)])
+def test_formula_cells_without_a_calculated_value_stop_the_month_naming_file_and_cells(tmp_path, recalculate,
+                                                                                       drop_values):
+    folder = tmp_path / str(OCTOBER)
+    folder.mkdir()
+    path = folder / "qa_evaluations.xlsx"
+    _workbook_with_formulas(path, None, recalculate=recalculate, drop_values=drop_values)
+    with pytest.raises(StructuralError) as error:
+        load_source(FileSource(tmp_path), "qa_evaluations", OCTOBER, ColumnMapping(), "Asia/Shanghai")
+    assert error.value.origin == str(path) and error.value.columns == ["score"]
+    assert "2 formula cells without a calculated value (F3, F4)" in str(error.value)

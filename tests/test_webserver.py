@@ -1,5 +1,6 @@
 """The Dagster UI's server on loopback shows every asset, check and the schedule (GraphQL API)."""
 
+import datetime as dt
 import json
 import os
 import socket
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,8 @@ QUERY = """
   }
   repositoriesOrError {
     ... on RepositoryConnection {
-      nodes { schedules { name cronSchedule executionTimezone } }
+      nodes { schedules { name cronSchedule executionTimezone scheduleState { status }
+                          futureTicks(limit: 2) { results { timestamp } } } }
     }
   }
 }
@@ -92,8 +95,13 @@ def test_every_validated_asset_has_its_checks(webserver):
         assert checks[f"valid_{source}"] == ["no_quarantined_rows", "rows_conserved"]
 
 
-def test_the_monthly_schedule_runs_on_day_3_at_six_in_the_centers_timezone(webserver):
-    schedules = [s for repo in webserver["repositoriesOrError"]["nodes"] for s in repo["schedules"]]
-    assert schedules == [
-        {"name": "ccpulse_monthly_schedule", "cronSchedule": "0 6 3 * *", "executionTimezone": "Asia/Shanghai"}
-    ]
+def test_the_monthly_schedule_is_running_and_ticks_on_day_3_at_six_in_the_centers_timezone(webserver):
+    (schedule,) = [s for repo in webserver["repositoriesOrError"]["nodes"] for s in repo["schedules"]]
+    assert (schedule["name"], schedule["cronSchedule"], schedule["executionTimezone"]) == (
+        "ccpulse_monthly_schedule", "0 6 3 * *", "Asia/Shanghai")
+    assert schedule["scheduleState"]["status"] == "RUNNING"  # the heartbeat runs without anyone switching it on
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    ticks = [dt.datetime.fromtimestamp(tick["timestamp"], tz=shanghai) for tick in schedule["futureTicks"]["results"]]
+    now = dt.datetime.now(tz=shanghai)
+    assert [(t.day, t.hour, t.minute) for t in ticks] == [(3, 6, 0), (3, 6, 0)]
+    assert now < ticks[0] <= now + dt.timedelta(days=31) and ticks[1].month % 12 == (ticks[0].month + 1) % 12
