@@ -32,7 +32,7 @@ lock:
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 demo-data: setup
-	$(BIN)/ccpulse generate --agents $(DEMO_AGENTS) --month $(DEMO_MONTH) --months-back 11 --out $(DEMO_DATA) --bad-rows $(DEMO_CALENDAR)
+	$(BIN)/ccpulse generate --agents $(DEMO_AGENTS) --month $(DEMO_MONTH) --months-back 11 --out $(DEMO_DATA) --bad-rows $(DEMO_CALENDAR) --evaluator-bias 10
 
 demo: demo-data
 	$(BIN)/ccpulse run --month $(DEMO_MONTH) --data $(DEMO_DATA) --out $(DEMO_OUT) --policy examples/policy.yaml

@@ -86,7 +86,7 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
     ]
     failed = results.filter(~pl.col("passed"))
     return MaterializeResult(
-        value=results,
+        value={"results": results, "calendar": calendar},
         check_results=checks,
         metadata={
             "dagster/row_count": results.height,

@@ -23,7 +23,7 @@ from assets.partitions import partition_month
 from assets.reports import center_report, team_reports
 from assets.resources import CcpulseSettings, MailSettings
 from core.manifest import CENTER, ReportEntry, read_manifest
-from core.output import markdown_preview
+from core.output import markdown_preview, markdown_text
 from delivery.addresses import InvalidAddress, checked_address
 from delivery.compose import Report, compose
 from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog
@@ -135,8 +135,8 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
                 description=summary,
                 metadata={
                     "summary": summary,
-                    "still_due": MetadataValue.md("\n".join(f"- {who}: {report.name}" for who, report in pending)
-                                                  or "none"),
+                    "still_due": MetadataValue.md("\n".join(f"- {markdown_text(who)}: {markdown_text(report.name)}"
+                                                            for who, report in pending) or "none"),
                     "failed_unknown_or_broken": MetadataValue.md(
                         markdown_preview(problems, rows=20) if problems.height else "none"),
                 },
@@ -145,9 +145,11 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
                 check_name=ALL_ADDRESSED, passed=not missing and not refused, severity=AssetCheckSeverity.WARN,
                 metadata={
                     "without_recipient": MetadataValue.md(
-                        "\n".join(f"- {u.report.name}: {u.detail}" for u in missing) or "none"),
+                        "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in missing)
+                        or "none"),
                     "refused_addresses": MetadataValue.md(
-                        "\n".join(f"- {u.report.name}: {u.detail}" for u in refused) or "none"),
+                        "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in refused)
+                        or "none"),
                 },
             ),
         ],

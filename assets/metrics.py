@@ -7,7 +7,15 @@ read what they need of earlier months, write the §9 CSVs and describe them in m
 from functools import partial
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    MaterializeResult,
+    MetadataValue,
+)
 
 from assets.believability import DATA_BELIEVABILITY
 from assets.common import monthly_asset
@@ -19,6 +27,8 @@ from core.output import markdown_preview, write_output_csv
 from ingest.history import MonthData, before, earlier_complaints
 from metrics.awards import award_eligibility as eligibility_of
 from metrics.awards import award_winners, lucky_draw
+from metrics.calibration import award_fairness as fairness_of
+from metrics.calibration import evaluator_leniency
 from metrics.coaching import coaching_list
 from metrics.complaints import complaint_statuses as statuses_of
 from metrics.health import management_health as health_of
@@ -27,6 +37,9 @@ from metrics.ranking import rank_agents
 from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
 from reports.i18n import Translator, award_deed
 from schemas.validate import ValidationOutcome
+
+
+NO_FLAGGED_EVALUATOR = "no_flagged_evaluator"
 
 
 def _valid(source: str) -> AssetIn:
@@ -191,3 +204,51 @@ def management_health(context: AssetExecutionContext, settings: CcpulseSettings,
     return _result(health, path, red=int((health["status"] == "red").sum()),
                    amber=int((health["status"] == "amber").sum()),
                    red_and_amber=MetadataValue.md(markdown_preview(flagged, rows=50)))
+
+
+@monthly_asset(
+    ins={"evaluations": _valid("qa_evaluations")},
+    deps=[DATA_BELIEVABILITY],
+    group_name="metrics",
+    kinds={"polars", "csv"},
+    check_specs=[AssetCheckSpec(NO_FLAGGED_EVALUATOR, asset="qa_calibration",
+                                description="Warns when an evaluator scores the same agents more kindly or more "
+                                "harshly than their colleagues by the policy's evaluator_flag_points or more, over at "
+                                "least min_evaluator_pairs paired evaluations (SPEC §13).")],
+    description="`qa_calibration.csv` (SPEC §13): per QA evaluator, evaluations, paired evaluations, mean score and "
+    "leniency (each evaluation against the same agent's scores by other evaluators, shrunk toward 0), and whether "
+    "the evaluator is flagged.",
+)
+def qa_calibration(context: AssetExecutionContext, settings: CcpulseSettings, evaluations: ValidationOutcome):
+    month = partition_month(context.partition_key)
+    calibration = evaluator_leniency(evaluations.valid, str(month), settings.policy())
+    path = write_output_csv(calibration, settings.month_dir(month) / "qa_calibration.csv")
+    flagged = calibration.filter(pl.col("flagged"))
+    return MaterializeResult(
+        value=calibration,
+        metadata={"dagster/row_count": calibration.height, "path": MetadataValue.path(str(path)),
+                  "flagged": flagged.height, "preview": MetadataValue.md(markdown_preview(
+                      calibration.sort(pl.col("leniency").abs(), descending=True), rows=20))},
+        check_results=[AssetCheckResult(
+            check_name=NO_FLAGGED_EVALUATOR, passed=flagged.height == 0, severity=AssetCheckSeverity.WARN,
+            description=(f"{flagged.height} evaluator(s) flagged: " + ", ".join(
+                f"{row['evaluator_id']} {row['leniency']:+.1f} points over {row['paired_evaluations']} pairs"
+                for row in flagged.iter_rows(named=True))) if flagged.height else "no evaluator flagged",
+            metadata={"flagged": MetadataValue.md(markdown_preview(flagged, rows=20) if flagged.height else "none")},
+        )],
+    )
+
+
+@monthly_asset(
+    ins={"teams": _valid("teams")},
+    group_name="rankings",
+    kinds={"polars", "csv"},
+    description="`award_fairness.csv` (SPEC §13): per shift cohort and per site, active and ranked agents, and per "
+    "award the winners and the award rate beside the center's.",
+)
+def award_fairness(context: AssetExecutionContext, agent_scorecard: pl.DataFrame, awards: dict,
+                   teams: ValidationOutcome, settings: CcpulseSettings):
+    month = partition_month(context.partition_key)
+    fairness = fairness_of(agent_scorecard, awards["winners"], teams.valid, str(month))
+    path = write_output_csv(fairness, settings.month_dir(month) / "award_fairness.csv")
+    return _result(fairness, path)

@@ -9,13 +9,16 @@ from assets.common import monthly_asset
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
-from ingest.history import TREND_COLUMNS, earlier_health
 from core.manifest import CENTER, TEAM, ReportEntry, read_manifest, record_reports
 from core.names import safe_file_names
 from core.output import markdown_preview
+from delivery.addresses import InvalidAddress, parse_addressee
+from ingest.history import TREND_COLUMNS, earlier_health
+from metrics.complaints import first_substantiated, substantiated_before
 from metrics.health import CENTER as CENTER_ID
 from metrics.health import cited_status, unknown_complaint_warnings
-from reports.context import ReportInputs, center_context, report_summaries, report_titles, team_context
+from reports.context import center_context, report_titles, team_context
+from reports.inputs import ReportInputs
 from reports.render import Earlier, Rendered, Renderer, RenderJob, render_many
 from schemas.validate import ValidationOutcome
 
@@ -39,31 +42,57 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
                                                     "months": ", ".join(sorted(trend["month"].unique()))})
 
 
+def unaddressed_teams(teams: pl.DataFrame) -> dict[str, str]:
+    """Teams whose report no email can carry, and why (told to the director in the In brief)."""
+    found = {}
+    for team_id, address in teams.select("team_id", "supervisor_email").iter_rows():
+        if address is None or not address.strip():
+            found[team_id] = "no_address"
+            continue
+        try:
+            parse_addressee(address)
+        except InvalidAddress:
+            found[team_id] = "invalid_address"
+    return found
+
+
 @monthly_asset(
     ins={"teams": AssetIn(valid_key("teams")), "discipline": AssetIn(valid_key("discipline")),
-         "complaints": AssetIn(valid_key("complaints"))},
+         "complaints": AssetIn(valid_key("complaints")), "evaluations": AssetIn(valid_key("qa_evaluations")),
+         "deductions": AssetIn(valid_key("qa_deductions"))},
     group_name="reports",
     kinds={"polars"},
     description="Everything the reports print, gathered once.",
 )
 def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
                   management_health: pl.DataFrame, health_trend: pl.DataFrame, award_eligibility: pl.DataFrame,
-                  awards: dict, coaching: pl.DataFrame, complaint_statuses: pl.DataFrame, data_quality: pl.DataFrame,
-                  data_believability: pl.DataFrame, teams: ValidationOutcome, discipline: ValidationOutcome,
-                  complaints: ValidationOutcome):
+                  awards: dict, coaching: pl.DataFrame, complaint_statuses: pl.DataFrame, data_quality: dict,
+                  data_believability: dict, complaint_history: dict, qa_calibration: pl.DataFrame,
+                  award_fairness: pl.DataFrame, teams: ValidationOutcome,
+                  discipline: ValidationOutcome, complaints: ValidationOutcome, evaluations: ValidationOutcome,
+                  deductions: ValidationOutcome):
     month = partition_month(context.partition_key)
     policy = settings.policy()
+    earlier = substantiated_before(complaint_history, month)
+    points = deductions.valid.join(evaluations.valid.select("evaluation_id", "agent_id"), on="evaluation_id") \
+        .join(agent_scorecard.select("agent_id", "team_id"), on="agent_id")
     inputs = ReportInputs(
         month=month, policy=policy,
         scorecard=agent_scorecard, health=management_health, trend=health_trend,
         eligibility=award_eligibility, winners=awards["winners"], draw_seed=awards["lucky_draw_seed"],
         draw_pool_size=len(awards["lucky_draw_pool"]), coaching=coaching,
-        ledger=cited_status(discipline.valid, complaint_statuses), complaints=complaints.valid, teams=teams.valid,
-        data_quality=data_quality,
-        expectations=data_believability,
+        ledger=cited_status(discipline.valid, complaint_statuses),
+        complaints=complaints.valid.with_columns(first_substantiated=first_substantiated(earlier)),
+        deductions=points, teams=teams.valid,
+        data_quality=data_quality["table"], quality_reasons=data_quality["reasons"],
+        expectations=data_believability["results"], calendar=data_believability["calendar"],
+        calibration=qa_calibration, fairness=award_fairness,
+        evaluations=evaluations.valid.select("evaluation_id", "agent_id", "evaluator_id", "score"),
         warnings=unknown_complaint_warnings(discipline.valid, complaint_statuses),
+        unaddressed=unaddressed_teams(teams.valid),
     )
-    return MaterializeResult(value=inputs, metadata={"language": policy.language})
+    return MaterializeResult(value=inputs, metadata={"language": policy.language,
+                                                     "teams_without_recipient": len(inputs.unaddressed)})
 
 
 def _earlier(manifest: dict[str, ReportEntry], report: str) -> Earlier:
@@ -71,11 +100,11 @@ def _earlier(manifest: dict[str, ReportEntry], report: str) -> Earlier:
     return Earlier(entry.fingerprint, entry.generated_at) if entry else Earlier()
 
 
-def _entry(kind: str, report: str, team_id: str | None, title: str, address: str | None, rendered: Rendered,
-           summary: list[str]) -> ReportEntry:
+def _entry(kind: str, report: str, team_id: str | None, title: str, address: str | None,
+           rendered: Rendered) -> ReportEntry:
     return ReportEntry(report=report, kind=kind, team_id=team_id, title=title, address=address,
                        sha256=rendered.sha256, pages=rendered.pages, fingerprint=rendered.fingerprint,
-                       generated_at=rendered.generated_at, summary=summary)
+                       generated_at=rendered.generated_at, summary=list(rendered.summary))
 
 
 @monthly_asset(
@@ -92,8 +121,7 @@ def center_report(context: AssetExecutionContext, settings: CcpulseSettings, rep
     renderer = Renderer()
     rendered = renderer.render("center.html", center_context(report_inputs), target,
                                _earlier(read_manifest(folder), CENTER_REPORT_FILE), report_inputs.policy.timezone)
-    entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered,
-                   report_summaries(report_inputs).get(CENTER_ID, []))
+    entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered)
     record_reports(folder, str(month), CENTER, [entry])
     return MaterializeResult(value=[entry], metadata={
         "path": MetadataValue.path(str(target)), "pages": rendered.pages, "sha256": rendered.sha256,
@@ -120,10 +148,10 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
                       _earlier(manifest, files[team_id]), timezone) for team_id in staffed]
     rendered = render_many(jobs)
     seconds = (dt.datetime.now() - started).total_seconds()
-    titles, summaries = report_titles(report_inputs), report_summaries(report_inputs)
+    titles = report_titles(report_inputs)
     addresses = dict(report_inputs.teams.select("team_id", "supervisor_email").iter_rows())
-    entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), result,
-                      summaries.get(team_id, [])) for team_id, result in zip(staffed, rendered)]
+    entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), result)
+               for team_id, result in zip(staffed, rendered)]
     record_reports(folder, str(month), TEAM, entries)
     for stale in set((folder / "teams").glob("*.pdf")) - {folder / entry.report for entry in entries}:
         stale.unlink()  # a team no longer staffed: its old PDF must not be mistaken for this month's

@@ -24,7 +24,14 @@ from assets.resources import CcpulseSettings
 from core.output import markdown_preview, write_output_csv
 from ingest.history import load_valid_month
 from schemas.sources import SOURCES
-from schemas.validate import UPSTREAM, ValidationOutcome, context_for, data_quality_table, validate_source
+from schemas.validate import (
+    UPSTREAM,
+    ValidationOutcome,
+    context_for,
+    data_quality_table,
+    quarantine_reasons,
+    validate_source,
+)
 
 
 def valid_key(source: str) -> str:
@@ -47,6 +54,8 @@ def _checks(source: str, raw: pl.DataFrame, outcome: ValidationOutcome) -> list[
             check_name="no_quarantined_rows",
             passed=outcome.quarantine.height == 0,
             severity=AssetCheckSeverity.WARN,
+            description=f"{outcome.quarantine.height} of {raw.height} rows quarantined: {outcome.failed_checks}"
+            if outcome.quarantine.height else f"all {raw.height} rows passed the contract",
             metadata={
                 "rows_quarantined": outcome.quarantine.height,
                 "reasons": MetadataValue.md(_reasons_table(outcome)),
@@ -90,7 +99,9 @@ def build_valid_asset(source: str) -> AssetsDefinition:
         group_name="validated",
         kinds={"polars", "pandera"},
         check_specs=[
-            AssetCheckSpec("no_quarantined_rows", asset=valid_key(source), description="Every row passed the contract."),
+            AssetCheckSpec("no_quarantined_rows", asset=valid_key(source),
+                           description="Warns when rows failed the contract and were quarantined; says how many "
+                           "and why (the rows are in data_quality/quarantine_<source>.csv)."),
             AssetCheckSpec(
                 "rows_conserved", asset=valid_key(source), description="Rows in = rows used + rows quarantined."
             ),
@@ -135,7 +146,7 @@ def data_quality(context: AssetExecutionContext, settings: CcpulseSettings, **va
     table = data_quality_table(outcomes)
     path = write_output_csv(table, folder / "data_quality.csv")
     return MaterializeResult(
-        value=table,
+        value={"table": table, "reasons": quarantine_reasons(outcomes)},
         metadata={
             "dagster/row_count": table.height,
             "path": MetadataValue.path(str(path)),

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SHOWN = 60  # characters of a value an error quotes: enough to find it, never a dump of the file
+
+
+def cut(text: str, width: int = SHOWN) -> str:
+    """Text cut to `width` characters, saying how long it was."""
+    return text if len(text) <= width else text[:width] + f"… ({len(text):,} characters)"
+
+
+def shown(value, width: int = SHOWN) -> str:
+    """A value as an error quotes it: its repr, cut to `width` characters."""
+    return cut(repr(value), width)
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -57,11 +57,20 @@ def read_output_csv(path: Path, schema_overrides: dict | None = None) -> pl.Data
         for name in text)
 
 
+def markdown_text(value) -> str:
+    """A data value as plain text inside Dagster's markdown: one line, markup escaped, and a bare URL
+    (which the UI would turn into a link) shown as code."""
+    text = " ".join(str(value).split())
+    if "://" in text or "www." in text.lower():
+        fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+        return f"{fence} {text.replace('|', '¦')} {fence}"
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def markdown_preview(frame: pl.DataFrame, rows: int = 10) -> str:
     """A small markdown table for Dagster metadata: values as plain text (a name is never a link)."""
     head = frame.head(rows)
-    cells = [[_MARKDOWN.sub(r"\\\1", " ".join(str(value).split())) if value is not None else "" for value in row]
-             for row in head.iter_rows()]
+    cells = [[markdown_text(value) if value is not None else "" for value in row] for row in head.iter_rows()]
     lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     if frame.height > rows:

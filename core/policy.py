@@ -64,6 +64,11 @@ class Policy(BaseModel):
     # `learned` (from last month's shifts, or this month's when there is none) or the weekdays themselves
     operating_weekdays: Literal["learned"] | list[Weekday] = LEARNED
     holidays: list[dt.date] = []
+    # QA calibration (SPEC §13)
+    evaluator_prior_weight: float = Field(5, ge=0)
+    evaluator_flag_points: float = Field(5.0, gt=0)
+    min_evaluator_pairs: int = Field(10, ge=0)
+    qa_adjust_for_evaluator: bool = False
     # `<source>.<expectation>: warn | block` for the data-believability suites (schemas/expectations.py)
     expectation_severity: dict[str, Literal["warn", "block"]] = {}
 

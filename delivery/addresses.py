@@ -33,6 +33,8 @@ def parse_addressee(text: str) -> Addressee:
     if len(parsed) != 1 or not parsed[0].addr_spec or header.defects:
         raise InvalidAddress(f"invalid address {text!r}: expected one address, as a@b.c or \"Name\" <a@b.c>")
     display_name, address = parsed[0].display_name, parsed[0].addr_spec
+    if "@" in display_name:  # "evil@example.com" <boss@example.com> would show the wrong person: drop the name
+        display_name = ""
     try:
         normal = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as exc:

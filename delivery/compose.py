@@ -82,7 +82,8 @@ def compose(letter: Letter, language: str, sender: str, attachments: dict[str, b
         subject = t(f"email_prefix_{letter.kind}") + subject
     context = {
         "t": t, "lang": language, "month": letter.month, "kind": letter.kind, "subject": header_safe(subject),
-        "reports": [{"title": report.title, "summary": report.summary, "file": report.attachment_name(letter.month),
+        "reports": [{"title": header_safe(report.title), "summary": [header_safe(line) for line in report.summary],
+                     "file": report.attachment_name(letter.month),
                      "replaced_at": letter.replaced_at.get(report.name, "")} for report in letter.reports],
     }
     # The same letter always gets the same Message-ID, so a mail client can tell a duplicate.

@@ -10,6 +10,7 @@ appears in an error text.
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -57,15 +58,13 @@ class OutboxTransport:
         self.folder = Path(folder)
 
     def file_for(self, message: EmailMessage, recipient: str) -> Path:
-        # An address is data: "/", a leading "." or 300 characters are legal in it, never in our file name.
-        name = safe_file_name(recipient)
+        """One file per message: the recipient's safe name and the message's own identity, so a later
+        message never replaces an earlier one, and the same message written again after a crash before
+        it was logged lands on itself. An address is data: "/", a leading "." or 300 characters are legal
+        in it, never in our file name."""
+        identity = hashlib.sha256(str(message["Message-ID"]).encode("utf-8")).hexdigest()[:12]
         kind = message.get(KIND_HEADER, "first")
-        if kind == "first":  # written again after a crash before logging: same name, same message
-            return self.folder / f"{name}.eml"
-        number = 1
-        while (self.folder / f"{name}.{kind}-{number}.eml").exists():
-            number += 1
-        return self.folder / f"{name}.{kind}-{number}.eml"
+        return self.folder / f"{safe_file_name(recipient)}.{kind}.{identity}.eml"
 
     def send(self, message: EmailMessage, recipient: str) -> int:
         write_bytes_atomically(self.file_for(message, recipient), message.as_bytes(policy=SMTP_POLICY))

@@ -12,7 +12,7 @@ from fastexcel import FastExcelError
 
 from core.errors import Problem, StructuralError
 from core.months import Month
-from ingest.encoding import detect_encoding
+from ingest.encoding import DamagedText, detect_encoding
 from ingest.parse import MAX_EXAMPLES
 from ingest.raw import RawTable
 from ingest.xlsx import uncalculated_formula_cells
@@ -26,6 +26,8 @@ def read_csv_text(path: Path) -> pl.DataFrame:
     data = path.read_bytes()
     try:
         text = data.decode(detect_encoding(data))
+    except DamagedText as exc:
+        raise StructuralError(str(path), [Problem(f"damaged UTF-8 text: {exc}")]) from None
     except UnicodeError as exc:
         raise StructuralError(str(path), [Problem(f"not readable as UTF-8, UTF-8 with BOM or GBK/GB18030 text ({exc})")])
     first_line = text.split("\n", 1)[0]
@@ -34,11 +36,34 @@ def read_csv_text(path: Path) -> pl.DataFrame:
     except csv.Error:
         separator = ","
     try:
-        return pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False, missing_columns="insert")
+        frame = pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False, missing_columns="insert")
     except pl.exceptions.PolarsError:
         # The parser's own message quotes the rest of the file; say where the file goes wrong instead.
         raise StructuralError(str(path), [Problem(f"not a well-formed CSV file: {malformed_line(text, separator)}")]) \
             from None
+    if any(frame[name].str.contains("\n", literal=True).any() for name in frame.columns):
+        swallowed = swallowed_rows(text, separator)
+        if swallowed:
+            raise StructuralError(str(path), [Problem(f"not a well-formed CSV file: {swallowed}")])
+    return frame
+
+
+def swallowed_rows(text: str, separator: str) -> str:
+    """A quoted field that runs over lines which are whole rows themselves: a quote opened by mistake
+    and closed by another one further down, so the rows between would vanish into one value. A real
+    line break in a value (an address, a name) holds no line with a full row's separators."""
+    lines = text.splitlines()
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    start, width = 1, None
+    for record in reader:
+        width = len(record) if width is None else width
+        inner = [line for value in record if "\n" in value for line in value.splitlines()[1:]]
+        rows = [line for line in inner if line.count(separator) >= width - 1]
+        if rows:
+            return (f"line {start}: a quoted field runs over {reader.line_num - start + 1} lines and holds "
+                    f"{len(rows)} that look like whole rows (a quote missing or extra?): {_excerpt(lines, start)}")
+        start = reader.line_num + 1
+    return ""
 
 
 def _refuse_uncalculated_formulas(path: Path, frame: pl.DataFrame) -> None:

@@ -62,7 +62,7 @@ def before(complaint_history: dict[Month, pl.DataFrame], month: Month) -> dict[M
 
 TREND_COLUMNS = {"month": pl.String, "team_id": pl.String, "headcount": pl.Int64, "csat": pl.Float64,
                  "qa_score": pl.Float64, "attendance_rate": pl.Float64, "penalty_rate_per_100": pl.Float64,
-                 "attrition_rate": pl.Float64}
+                 "attrition_rate": pl.Float64, "status": pl.String}
 
 
 def earlier_health(reader: SourceReader, out_dir: Path, month: Month, mapping: ColumnMapping, policy: Policy,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from core.errors import Problem, StructuralError
+from core.errors import Problem, StructuralError, cut, shown
 from ingest.raw import RawTable
 
 MAX_EXAMPLES = 5
@@ -127,7 +127,8 @@ def parse_table(raw: RawTable, columns: dict[str, pl.DataType], required: set[st
         problems.append(
             Problem(
                 f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
-                f"(found: {', '.join(frame.columns) or 'no columns'})",
+                f"(found: {', '.join(cut(c, 40) for c in frame.columns[:20]) or 'no columns'}"
+                f"{f' and {frame.width - 20} more' if frame.width > 20 else ''})",
                 column=missing[0],
             )
         )
@@ -142,7 +143,7 @@ def parse_table(raw: RawTable, columns: dict[str, pl.DataType], required: set[st
         count = int(unread.sum())
         if count:
             positions = unread.arg_true().head(MAX_EXAMPLES).to_list()
-            examples = [f"{raw.locate(position)}: {name}={frame[name][position]!r}" for position in positions]
+            examples = [f"{raw.locate(position)}: {name}={shown(frame[name][position])}" for position in positions]
             problems.append(
                 Problem(f"{count} value{'s' if count > 1 else ''} not readable as {_expected_form(target)}", name, examples)
             )

@@ -7,9 +7,10 @@ import polars as pl
 from core.months import Month
 from core.policy import Policy
 from metrics.agent_month import ratio
+from schemas.catalog import CENTER_TEAM_ID
 from schemas.sources import SEVERE_PENALTIES
 
-CENTER = "ALL"
+CENTER = CENTER_TEAM_ID
 DISCRETIONARY_CATEGORIES = ["etiquette", "process", "other"]
 UNTIMELY_AMBER_SHARE = 0.2
 QA_COVERAGE_AMBER_BELOW = 0.8
@@ -39,6 +40,7 @@ def unknown_complaint_warnings(discipline: pl.DataFrame, statuses: pl.DataFrame)
     return unknown.select(
         source=pl.lit("discipline"),
         key=pl.col("action_id"),
+        complaint_id=pl.col("complaint_id"),
         warning=pl.lit("cites complaint_id ") + pl.col("complaint_id") + pl.lit(" found in no month up to this one; "
                                                                                "counted as not substantiated"),
     )

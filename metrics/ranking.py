@@ -50,8 +50,10 @@ def rank_agents(card: pl.DataFrame, policy: Policy, previous_composite: pl.DataF
     )
     only_ranked = lambda expr: pl.when(pl.col("ranked")).then(expr).otherwise(None)  # noqa: E731
     prior = pl.lit(p0, dtype=pl.Float64)
+    # SPEC §13: a center that opts in ranks on QA scores with each evaluator's leniency taken out.
+    qa = pl.col("qa_score_adjusted") if policy.qa_adjust_for_evaluator else pl.col("qa_score")
     card = card.with_columns(
-        quality=only_ranked(pl.col("qa_score") / 100),
+        quality=only_ranked(qa / 100),
         satisfaction=only_ranked((pl.col("csat_top2") + k * prior) / (pl.col("csat_responses") + k)),
         attendance=only_ranked(
             ((pl.col("worked_shifts") - policy.late_penalty * pl.col("late_count")) / pl.col("required_shifts")).clip(0, 1)
@@ -77,7 +79,7 @@ def rank_agents(card: pl.DataFrame, policy: Policy, previous_composite: pl.DataF
         cohort_percentile=pl.when(pl.col("cohort_size") == 1)
         .then(1.0)
         .otherwise((pl.col("cohort_size") - pl.col("cohort_rank")) / (pl.col("cohort_size") - 1))
-    ).drop("cohort_size")
+    )  # cohort_size stays beside the ranks (for "No. 4 of 39"); agent_scorecard.csv leaves it out
     card = card.join(ranked, on="agent_id", how="left")
     if previous_composite is not None and previous_composite.height:
         last = previous_composite.select("agent_id", pl.col("composite").alias("_last_composite"))

@@ -62,6 +62,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bad_rows=args.bad_rows,
         calendar=args.calendar,
         holidays=tuple(args.holidays or ()),
+        evaluator_bias=args.evaluator_bias,
     )
     folders = generate(options)
     print(f"wrote {len(folders)} month(s) of {args.agents} agents to {args.out} "
@@ -281,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "to Friday only")
     gen.add_argument("--holidays", type=_dates, metavar="YYYY-MM-DD,…",
                      help="days the center is closed (no shifts, no contacts), comma-separated")
+    gen.add_argument("--evaluator-bias", type=float, default=0.0, metavar="POINTS",
+                     help="QA evaluator QA001 scores this many points above the others (a lenient evaluator; "
+                          "negative: a harsh one)")
     gen.set_defaults(func=cmd_generate)
 
     run = commands.add_parser(

@@ -73,6 +73,8 @@ defs = Definitions(
         metrics.award_eligibility,
         metrics.awards,
         metrics.management_health,
+        metrics.qa_calibration,
+        metrics.award_fairness,
         reports.health_trend,
         reports.report_inputs,
         reports.center_report,

@@ -1,56 +1,147 @@
 """Trend charts as vector SVG (matplotlib), embedded in the report as data: URLs.
 
 Text stays text in the SVG (svg.fonttype = none), so WeasyPrint sets it in the report's own
-CJK font: Chinese labels are glyphs, and they can be searched and copied in the PDF.
+CJK font: Chinese labels are glyphs, and they can be searched and copied in the PDF. Each
+measure gets its own axis in its own unit (rates in %, QA in points, penalties per 100), ticks
+fall on round numbers, and every target line says what it is.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass, field
 
 import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 FONT = ["Noto Sans CJK SC", "DejaVu Sans"]
-COLORS = {"csat": "#1f6f8b", "qa_score": "#99a832", "attendance_rate": "#e07a5f", "center": "#8d99ae"}
+COLORS = {"csat": "#1f6f8b", "qa_score": "#6b8e23", "attendance_rate": "#e07a5f", "penalty_rate_per_100": "#9a3412",
+          "center": "#8d99ae", "target": "#555555"}
 plt.rcParams.update({
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.sans-serif": FONT,
     "font.size": 8,
     "svg.hashsalt": "ccpulse",  # stable element ids: the same data gives the same bytes
+    "text.parse_math": False,  # a team called "A $5 B" is text, never mathtext
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.titlesize": 8.5,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
 })
 
 
-def trend_chart(months: list[str], series: dict[str, list[float | None]], labels: dict[str, str],
-                targets: dict[str, float] | None = None, dashed: set[str] = frozenset()) -> str:
-    """A line per series (values as fractions, shown as %), with dotted target lines.
+@dataclass
+class Line:
+    label: str
+    values: list[float | None]  # one per month, in the panel's unit
+    color_key: str
+    dashed: bool = False
+    named: bool = False  # its label is written at its last point (when a panel holds two measures)
 
-    Returns a `data:image/svg+xml;base64,…` URL.
-    """
-    figure, axes = plt.subplots(figsize=(7.2, 2.6))
-    positions = list(range(len(months)))
-    for key, values in series.items():
-        points = [(x, v * 100) for x, v in zip(positions, values) if v is not None]
-        if not points:
-            continue
-        color = COLORS.get(key.split(":")[0], COLORS["center"])
-        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, linewidth=1.5,
-                  color=color, linestyle="--" if key in dashed else "-", label=labels[key])
-    for key, target in (targets or {}).items():
-        axes.axhline(target * 100, color=COLORS.get(key, "#999999"), linewidth=0.8, linestyle=":")
-    axes.set_xticks(positions, months, rotation=0 if len(months) <= 6 else 45, ha="center" if len(months) <= 6 else "right")
-    axes.set_xlim(-0.5, len(months) - 0.5)
-    axes.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:.0f}%"))
-    axes.grid(axis="y", linewidth=0.3)
-    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncol=len(series), fontsize=7)
-    figure.subplots_adjust(left=0.08, right=0.99, top=0.86, bottom=0.24)  # fixed: tight_layout costs a draw
+
+@dataclass
+class Panel:
+    title: str
+    lines: list[Line]
+    unit: str = ""  # "%" for rates (values already × 100), "" otherwise
+    targets: list[tuple[float, str]] = field(default_factory=list)  # (value, label)
+    decimals: int = 0
+    title_width: int = 40  # about how many characters wide the panel is: fewer month labels when small
+    min_span: float = 10.0  # the axis shows at least this range, so that small wobbles do not look like cliffs
+    from_zero: bool = False  # counts and rates per 100 start at 0
+
+
+def _svg_url(figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(figure)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode("utf-8")).decode("ascii")
+
+
+def _draw(axes, months: list[str], panel: Panel, month_labels: bool) -> list[float]:
+    """The panel's lines and labelled targets; returns every value drawn (for a shared axis)."""
+    positions = range(len(months))
+    plotted = []
+    for line in panel.lines:
+        points = [(x, v) for x, v in zip(positions, line.values) if v is not None]
+        if not points:
+            continue
+        plotted += [v for _, v in points]
+        color = COLORS.get(line.color_key, COLORS["center"])
+        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=2.2, linewidth=1.3,
+                  color=color, linestyle="--" if line.dashed else "-", label=line.label)
+        if line.named:
+            axes.annotate(line.label, xy=points[-1], xytext=(0, 4), textcoords="offset points", ha="right",
+                          va="bottom", fontsize=7.5, color=color)
+    for value, label in panel.targets:
+        plotted.append(value)
+        axes.axhline(value, color=COLORS["target"], linewidth=0.7, linestyle=":")
+        axes.annotate(label, xy=(1, value), xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                      textcoords="offset points", ha="right", va="bottom", fontsize=7.5, color=COLORS["target"])
+    _fit(axes, plotted, panel)
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10], integer=panel.decimals == 0))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.{panel.decimals}f}{panel.unit}"))
+    axes.grid(axis="y", linewidth=0.3)
+    axes.set_xlim(-0.5, len(months) - 0.5)
+    step = 1 if len(months) <= 6 else 2 if panel.title_width > 20 else 4  # small panels get fewer labels
+    ticks = list(positions)[::-1][::step][::-1]  # always the last month
+    axes.set_xticks(ticks, [months[i][2:] for i in ticks] if month_labels else [])
+    axes.set_title(panel.title)
+    return plotted
+
+
+def _fit(axes, values: list[float], panel: Panel) -> None:
+    if not values:
+        return
+    low, high = (0.0 if panel.from_zero else min(values)), max(values)
+    if high - low < panel.min_span:  # widen around the middle, never below 0 or above 100%
+        middle = (high + low) / 2
+        low, high = middle - panel.min_span / 2, middle + panel.min_span / 2
+        if panel.from_zero or low < 0:
+            low, high = 0.0, max(high - low, high)
+        if panel.unit == "%" and high > 100:
+            low, high = low - (high - 100), 100.0
+    pad = (high - low) * 0.08
+    axes.set_ylim(low - (0 if panel.from_zero else pad), high + pad * 3)  # room above for a target's label
+
+
+def trend_panels(months: list[str], panels: list[Panel], legend: list[tuple[str, str, bool]]) -> str:
+    """One row of small charts sharing the months, each measure on its own axis; one legend above.
+
+    `legend`: (label, color key, dashed) entries. Returns a `data:image/svg+xml;base64,…` URL.
+    """
+    figure, axes = plt.subplots(1, len(panels), figsize=(7.3, 2.0))
+    for ax, panel in zip(axes if len(panels) > 1 else [axes], panels):
+        _draw(ax, months, panel, month_labels=True)
+    if legend:
+        handles = [matplotlib.lines.Line2D([], [], color=COLORS.get(key, COLORS["center"]), linewidth=1.3,
+                                           linestyle="--" if dashed else "-") for _, key, dashed in legend]
+        figure.legend(handles, [label for label, _, _ in legend], loc="upper center", ncol=len(legend),
+                      frameon=False, fontsize=8)
+    # fixed margins: tight_layout costs a draw
+    figure.subplots_adjust(left=0.06, right=0.99, top=0.78 if legend else 0.86, bottom=0.13, wspace=0.32)
+    return _svg_url(figure)
+
+
+def small_multiples(months: list[str], panels: list[Panel], columns: int = 4) -> str:
+    """A grid of small charts (one per team), the same axis for all so they compare at a glance."""
+    for panel in panels:
+        panel.title_width = 20
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(7.3, 1.25 * rows + 0.2), sharey=True, squeeze=False)
+    drawn = []
+    for index, ax in enumerate(axes.flat):
+        if index >= len(panels):
+            ax.set_visible(False)
+            continue
+        drawn += _draw(ax, months, panels[index], month_labels=index >= len(panels) - columns)
+    _fit(axes.flat[0], drawn, panels[0])  # one scale for every team
+    figure.subplots_adjust(left=0.07, right=0.99, top=1 - 0.32 / (1.25 * rows + 0.2), bottom=0.35 / (1.25 * rows + 0.2),
+                           wspace=0.12, hspace=0.55)
+    return _svg_url(figure)

@@ -1,137 +1,128 @@
-"""What each report prints (SPEC §10), built from the month's frames; formatting and wording here,
-layout in the templates.
+"""What each report prints (SPEC §10), built from the month's frames; wording and number formats
+here, layout in the templates.
 
 Privacy (seed 003 ⑥, praise in public, correct in private): the center report names agents
-only as award winners, and only winners with no penalty this month; penalties, complaints
-and coaching appear there as team aggregates. A team report holds its own team's agents only.
+only as award winners, and only winners with no penalty this month; penalties, complaints,
+deductions and coaching appear there as team aggregates. A team report holds its own team's
+agents only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import polars as pl
 
-from core.months import Month
+from core.calendar import WEEKDAYS
 from core.policy import Policy
 from metrics.awards import AWARDS
 from metrics.health import CENTER
-from reports.charts import trend_chart
-from reports.i18n import MISSING, Translator, number, percent, signed, with_n
+from reports.brief import center_brief, coaching_reason, team_brief
+from reports.charts import Line, Panel, small_multiples, trend_panels
+from reports.i18n import MISSING, RATE_FIELDS, Translator, number, percent, signed, with_n
+from reports.inputs import ReportInputs, group_sizes, last_month_row, team_names
 from reports.stamp import GENERATED_AT
+from schemas.sources import DEDUCTION_CATEGORIES, SEVERITIES
 
 TREND_MONTHS = 12
+SMALL_MULTIPLES = 24  # teams drawn one by one in the center report; more would be unreadable
+TOP_DEDUCTION_ITEMS = 8
+SMALL_GROUP = 20  # an award rate over fewer agents swings with one person: marked †
 
 
-@dataclass(frozen=True)
-class ReportInputs:
-    month: Month
-    policy: Policy
-    scorecard: pl.DataFrame  # agent_scorecard with the pooling columns
-    health: pl.DataFrame  # management_health of the month
-    trend: pl.DataFrame  # management_health rows of up to 12 months, this one included
-    eligibility: pl.DataFrame
-    winners: pl.DataFrame
-    draw_seed: int
-    draw_pool_size: int
-    coaching: pl.DataFrame
-    ledger: pl.DataFrame  # the month's valid discipline rows with complaint_status
-    complaints: pl.DataFrame  # the month's valid complaint rows
-    teams: pl.DataFrame  # valid teams
-    data_quality: pl.DataFrame
-    warnings: pl.DataFrame
-    expectations: pl.DataFrame  # the believability suites' results (schemas/expectations.py)
-
-    def for_team(self, team_id: str) -> "ReportInputs":
-        """Only what the team's report needs: its own agents' rows (and the center's trend)."""
-        members = self.scorecard.filter(pl.col("team_id") == team_id)["agent_id"].implode()
-        mine = pl.col("agent_id").is_in(members)
-        return replace(
-            self,
-            scorecard=self.scorecard.filter(pl.col("team_id") == team_id),
-            health=self.health.filter(pl.col("team_id") == team_id),
-            trend=self.trend.filter(pl.col("team_id").is_in([team_id, CENTER])),
-            eligibility=self.eligibility.filter(mine),
-            winners=self.winners.filter(pl.col("team_id") == team_id),
-            coaching=self.coaching.filter(pl.col("team_id") == team_id),
-            ledger=self.ledger.filter(mine),
-            complaints=self.complaints.filter(mine),
-            teams=self.teams.filter(pl.col("team_id") == team_id),
-        )
-
-
-def _group_sizes(scorecard: pl.DataFrame) -> dict[str, dict]:
-    """Per team and for the center: the n behind each pooled rate."""
-    sums = [pl.len().alias("headcount"), pl.col("csat_responses").sum(), pl.col("qa_evals").sum(),
-            pl.col("required_shifts").sum(), pl.col("ranked").sum().alias("ranked_count")]
-    by_team = {row["team_id"]: row for row in scorecard.group_by("team_id").agg(sums).iter_rows(named=True)}
-    by_team[CENTER] = scorecard.select(sums).row(0, named=True)
-    return by_team
-
-
-def _last_month(trend: pl.DataFrame, month: Month, team_id: str) -> dict | None:
-    rows = trend.filter((pl.col("month") == str(month.previous())) & (pl.col("team_id") == team_id))
-    return rows.row(0, named=True) if rows.height else None
-
+# --- figures ---------------------------------------------------------------------------------------
 
 def _kpi_tiles(t: Translator, policy: Policy, health: dict, sizes: dict, last: dict | None) -> list[dict]:
-    small = policy.min_csat_responses
-
-    def tile(key, value_text, n, target_text=None, last_value=None, delta_text=None, good=None):
+    def tile(field, n, target=None, small_below=None):
+        value = health[field]
+        shown = t.value(field, value) if field != "headcount" else f"{value:,}"
+        if small_below is not None and n is not None and n < small_below:
+            shown += "†"
+        good = None if target is None or value is None else (
+            value <= target if field == "penalty_rate_per_100" else value >= target)
+        if last is not None and last.get(field) is not None and value is not None:
+            # the change between the two figures as printed, so that the reader's subtraction agrees
+            before = last[field] if field == "headcount" else round(last[field], 3 if field in RATE_FIELDS else 1)
+            now = value if field == "headcount" else round(value, 3 if field in RATE_FIELDS else 1)
+            change = t("last_month", value=t.value(field, last[field]), change=t.change(field, now - before))
+        else:
+            change = t("no_last_month")
         return {
-            "label": t(key),
-            "value": value_text,
-            "n": f"n={n}" if n is not None else "",
-            "target": t("target", value=target_text) if target_text else "",
-            "last": (t("last_month", value=last_value) + f" ({delta_text})") if last is not None else t("no_last_month"),
+            "label": t(field),
+            "value": shown,
+            "n": f"n={n:,}" if n is not None else "",
+            "target": t("target", value=t.threshold(field, target)) if target is not None else "",
+            "last": change,
             "state": "" if good is None else ("good" if good else "bad"),
         }
 
-    def delta(key, scale=1.0, suffix="", decimals=1):
-        if last is None or last.get(key) is None or health.get(key) is None:
-            return MISSING
-        return signed(health[key] - last[key], decimals=decimals, scale=scale, suffix=suffix)
-
-    csat, qa, attendance = health["csat"], health["qa_score"], health["attendance_rate"]
     return [
-        tile("csat", percent(csat) + ("†" if (sizes["csat_responses"] or 0) < small else ""), sizes["csat_responses"],
-             percent(policy.csat_target, 0), percent(last and last["csat"]), delta("csat", 100, " pt"),
-             None if csat is None else csat >= policy.csat_target),
-        tile("qa_score", number(qa), sizes["qa_evals"], number(policy.qa_target, 0), number(last and last["qa_score"]),
-             delta("qa_score"), None if qa is None else qa >= policy.qa_target),
-        tile("attendance_rate", percent(attendance), sizes["required_shifts"], None,
-             percent(last and last["attendance_rate"]), delta("attendance_rate", 100, " pt")),
-        tile("penalty_rate_per_100", number(health["penalty_rate_per_100"]), health["headcount"], None,
-             number(last and last["penalty_rate_per_100"]), delta("penalty_rate_per_100")),
-        tile("headcount", str(health["headcount"]), None, None, str(last["headcount"]) if last else MISSING,
-             delta("headcount", decimals=0)),
-        tile("attrition_rate", percent(health["attrition_rate"]), health["headcount"], None,
-             percent(last and last["attrition_rate"]), delta("attrition_rate", 100, " pt")),
+        tile("csat", sizes["csat_responses"], policy.csat_target, policy.min_csat_responses),
+        tile("qa_score", sizes["qa_evals"], policy.qa_target),
+        tile("attendance_rate", sizes["required_shifts"]),
+        tile("penalty_rate_per_100", health["headcount"]),
+        tile("headcount", None),
+        tile("attrition_rate", health["headcount"]),
     ]
 
 
-def _chart(t: Translator, trend: pl.DataFrame, team_id: str, policy: Policy, compare_center: bool) -> tuple[str, int]:
-    months = sorted(trend["month"].unique().to_list())[-TREND_MONTHS:]
-
-    def values(team: str, key: str) -> list:
-        rows = {row["month"]: row[key] for row in trend.filter(pl.col("team_id") == team).iter_rows(named=True)}
-        return [rows.get(m) for m in months]
-
-    series = {key: values(team_id, key) for key in ("csat", "qa_score", "attendance_rate")}
-    series["qa_score"] = [None if v is None else v / 100 for v in series["qa_score"]]
-    labels = {key: t(key) for key in series}
-    if compare_center:
-        series["csat:center"] = values(CENTER, "csat")
-        labels["csat:center"] = f"{t('csat')} · {t('center_report')}"
-    targets = {"csat": policy.csat_target, "qa_score": policy.qa_target / 100}
-    return trend_chart(months, series, labels, targets, dashed={"csat:center"}), len(months)
+def _months(trend: pl.DataFrame) -> list[str]:
+    return sorted(trend["month"].unique().to_list())[-TREND_MONTHS:]
 
 
-def _health_row(t: Translator, row: dict, team_names: dict) -> dict:
+def _series(trend: pl.DataFrame, months: list[str], team_id: str, field: str, scale: float = 1.0) -> list:
+    rows = {row["month"]: row[field] for row in trend.filter(pl.col("team_id") == team_id).iter_rows(named=True)}
+    return [None if rows.get(m) is None else rows[m] * scale for m in months]
+
+
+def _trend_chart(t: Translator, trend: pl.DataFrame, team_id: str, policy: Policy, compare_center: bool) -> tuple:
+    """Three small charts: rates (%), QA score (points), penalties per 100; in a team's report the
+    center is drawn dashed beside the team."""
+    months = _months(trend)
+
+    def lines(field, scale=1.0, named=False):
+        drawn = [Line(t(field), _series(trend, months, team_id, field, scale), field, named=named)]
+        if compare_center:
+            drawn.append(Line(t("center_all"), _series(trend, months, CENTER, field, scale), "center", dashed=True))
+        return drawn
+
+    rates = Panel(f"{t('csat')} · {t('attendance_rate')}",
+                  lines("csat", 100, named=True) + [Line(t("attendance_rate"), _series(
+                      trend, months, team_id, "attendance_rate", 100), "attendance_rate", named=True)],
+                  unit="%", targets=[(policy.csat_target * 100, t("target_of", value=t.threshold(
+                      "csat", policy.csat_target)))])
+    qa = Panel(t("qa_score"), lines("qa_score"),
+               targets=[(policy.qa_target, t("target_of", value=t.threshold("qa_score", policy.qa_target)))])
+    penalties = Panel(t("penalty_rate_per_100"), lines("penalty_rate_per_100"), decimals=1, from_zero=True)
+    legend = [(t("this_team"), "target", False), (t("center_all"), "center", True)] if compare_center else []
+    return trend_panels(months, [rates, qa, penalties], legend), len(months)
+
+
+def _team_csat_chart(t: Translator, inputs: ReportInputs, names: dict[str, str]) -> tuple[str, str]:
+    """Each team's CSAT over the months against the center's and the target; the lowest first."""
+    months = _months(inputs.trend)
+    now = inputs.health.filter(pl.col("team_id") != CENTER).filter(pl.col("headcount") > 0)
+    order = now.sort([pl.col("csat").is_null(), "csat", "team_id"])["team_id"].to_list()
+    shown = order[:SMALL_MULTIPLES]
+    target = (inputs.policy.csat_target * 100, t.threshold("csat", inputs.policy.csat_target))
+    center = _series(inputs.trend, months, CENTER, "csat", 100)
+    panels = [Panel(names.get(team_id, team_id), [Line(t("csat"), _series(inputs.trend, months, team_id, "csat", 100),
+                                                       "csat"), Line(t("center_all"), center, "center", dashed=True)],
+                    unit="%", targets=[target]) for team_id in shown]
+    note = t("team_trend_note", shown=len(shown), total=len(order)) if len(order) > len(shown) else \
+        t("team_trend_all")
+    return (small_multiples(months, panels) if panels else ""), note
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+def _status(t: Translator, status: str) -> str:
+    return t(f"status_{status}")
+
+
+def _health_row(t: Translator, row: dict, names: dict) -> dict:
     return {
-        "team": t("center_all") if row["team_id"] == CENTER else team_names.get(row["team_id"], row["team_id"]),
+        "team": t("center_all") if row["team_id"] == CENTER else names.get(row["team_id"], row["team_id"]),
         "status": row["status"],
-        "status_label": t(f"status_{row['status']}"),
+        "status_label": _status(t, row["status"]),
         "penalty_rate": number(row["penalty_rate_per_100"]),
         "severe_rate": number(row["severe_penalty_rate_per_100"]),
         "reward_penalty_ratio": number(row["reward_penalty_ratio"], 2),
@@ -142,108 +133,65 @@ def _health_row(t: Translator, row: dict, team_names: dict) -> dict:
         "discretionary": percent(row["discretionary_deduction_share"]),
         "attrition": with_n(percent(row["attrition_rate"]), row["headcount"]),
         "undisciplined": str(row["undisciplined_top_performers"]),
-        "flags": "; ".join(t.criterion(flag) for flag in row["flags"].split(";") if flag),
+        "flags": t.join([t.flag(flag, row) for flag in row["flags"].split(";") if flag]),
     }
 
 
-def report_titles(inputs: ReportInputs) -> dict[str, str]:
-    """Each report's title in the report's language: CENTER for the center report, else the team id."""
-    t = Translator(inputs.policy.language)
-    titles = {CENTER: t("center_report")}
-    titles.update({row["team_id"]: t("team_report", team=row["team_name"]) for row in inputs.teams.iter_rows(named=True)})
-    return titles
+COMPLAINT_FIGURES = ["received", "substantiated", *(f"severity_{s}" for s in SEVERITIES), "still_open"]
 
 
-def report_summaries(inputs: ReportInputs) -> dict[str, list[str]]:
-    """The lines each report's email opens with (CENTER, or a team id): its figures with their n and targets."""
-    t, policy = Translator(inputs.policy.language), inputs.policy
-    sizes = _group_sizes(inputs.scorecard)
-    summaries = {}
-    for row in inputs.health.iter_rows(named=True):
-        n = sizes.get(row["team_id"])
-        if n is None:
-            continue
-        flags = "; ".join(t.criterion(flag) for flag in row["flags"].split(";") if flag)
-        figures = [
-            (t("csat"), with_n(percent(row["csat"]), n["csat_responses"], policy.min_csat_responses)
-             + " · " + t("target", value=percent(policy.csat_target, 0))),
-            (t("qa_score"), with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals)
-             + " · " + t("target", value=number(policy.qa_target, 0))),
-            (t("attendance_rate"), with_n(percent(row["attendance_rate"]), n["required_shifts"])),
-            (t("penalty_rate_per_100"), number(row["penalty_rate_per_100"])),
-            (t("headcount"), str(row["headcount"])),
-            (t("management_health"), t(f"status_{row['status']}") + (f" ({flags})" if flags else "")),
-        ]
-        summaries[row["team_id"]] = [f"{label}: {value}" for label, value in figures]
-    return summaries
+def complaint_rows(t: Translator, complaints: pl.DataFrame, inputs: ReportInputs, by: str, labels: dict,
+                   every: list[str] | None = None) -> list:
+    """Complaints per `by` (team or category): received in the month, substantiated for the first time
+    (received this month or earlier), received by severity, and still open (open or under investigation).
+    `every` lists groups shown even without a complaint, in that order."""
+    received = pl.col("received_at").is_between(inputs.month.start, inputs.month.end, closed="left")
+    table = complaints.group_by(by).agg(
+        received=received.sum(),
+        substantiated=pl.col("first_substantiated").sum(),
+        **{f"severity_{s}": (received & (pl.col("severity") == s)).sum() for s in SEVERITIES},
+        still_open=pl.col("status").is_in(["open", "investigating"]).sum(),
+    )
+    found = {row[by]: row for row in table.iter_rows(named=True)}
+    order = list(every or []) + sorted((g for g in found if g not in (every or [])),
+                                       key=lambda g: (-found[g]["received"], str(g)))
+    return [{"label": labels.get(group, group), **{k: found.get(group, {}).get(k, 0) for k in COMPLAINT_FIGURES}}
+            for group in order]
 
 
-def _common(inputs: ReportInputs, t: Translator, title: str) -> dict:
-    return {
-        "lang": inputs.policy.language,
-        "title": title,
-        "month": str(inputs.month),
-        "generated_at": GENERATED_AT,  # the renderer puts the time in (reports/stamp.py)
-        "footer_meta": t("footer_meta", title=title, month=str(inputs.month), when=GENERATED_AT),
-        "small_sample_note": t("small_sample_note", n=inputs.policy.min_csat_responses),
-    }
+def _complaint_total(rows: list[dict], t: Translator) -> dict:
+    return {"label": t("total"), **{k: sum(row[k] for row in rows) for k in COMPLAINT_FIGURES}}
 
 
-def center_context(inputs: ReportInputs) -> dict:
-    t, policy = Translator(inputs.policy.language), inputs.policy
-    sizes = _group_sizes(inputs.scorecard)
-    team_names = dict(inputs.teams.select("team_id", "team_name").iter_rows())
-    health = {row["team_id"]: row for row in inputs.health.iter_rows(named=True)}
-    chart, chart_months = _chart(t, inputs.trend, CENTER, policy, compare_center=False)
+def deduction_rows(t: Translator, deductions: pl.DataFrame) -> list[dict]:
+    """Points deducted per QA category, with its share of all points and how many items."""
+    total = deductions["points"].sum() or 0
+    by = deductions.group_by("category").agg(points=pl.col("points").sum(), items=pl.len())
+    found = {row["category"]: row for row in by.iter_rows(named=True)}
+    rows = []
+    for category in DEDUCTION_CATEGORIES:
+        row = found.get(category, {"points": 0.0, "items": 0})
+        rows.append({"category": t(f"deduction_{category}"), "points": number(row["points"], 0), "count": row["items"],
+                     "share": percent(row["points"] / total) if total else MISSING})
+    return rows
 
-    teams = []
-    for team in inputs.teams.sort("team_id").iter_rows(named=True):
-        row, n = health.get(team["team_id"]), sizes.get(team["team_id"])
-        if row is None or n is None:
-            continue
-        small_qa, small_csat = policy.min_qa_evals, policy.min_csat_responses
-        teams.append({
-            "team": team["team_name"], "supervisor": team["supervisor_name"], "headcount": row["headcount"],
-            "csat": with_n(percent(row["csat"]), n["csat_responses"], small_csat),
-            "qa_score": with_n(number(row["qa_score"]), n["qa_evals"], small_qa),
-            "attendance": with_n(percent(row["attendance_rate"]), n["required_shifts"]),
-            "ranked": f"{n['ranked_count']} / {row['headcount']}",
-            "status": row["status"], "status_label": t(f"status_{row['status']}"),
-        })
 
-    penalized = set(inputs.scorecard.filter(pl.col("penalties") > 0)["agent_id"].to_list())
-    awards, kept_private = [], 0
-    for award in AWARDS:
-        for row in inputs.winners.filter(pl.col("award") == award).iter_rows(named=True):
-            if row["agent_id"] in penalized:
-                kept_private += 1  # praise in public only those with a clean month
-                continue
-            awards.append({"award": t(f"award_{award}"), "name": row["agent_name"],
-                           "team": team_names.get(row["team_id"], row["team_id"]), "reason": row["reason"]})
+def _top_items(t: Translator, deductions: pl.DataFrame) -> list[dict]:
+    items = deductions.group_by("item_code", "category").agg(times=pl.len(), points=pl.col("points").sum(),
+                                                             agents=pl.col("agent_id").n_unique())
+    return [{"item": row["item_code"], "category": t(f"deduction_{row['category']}"), "times": row["times"],
+             "points": number(row["points"], 0), "agents": row["agents"]}
+            for row in items.sort(["times", "points", "item_code", "category"], descending=[True, True, False, False])
+            .head(TOP_DEDUCTION_ITEMS).iter_rows(named=True)]
 
-    return {
-        **_common(inputs, t, t("center_report")),
-        "kpis": _kpi_tiles(t, policy, health[CENTER], sizes[CENTER], _last_month(inputs.trend, inputs.month, CENTER)),
-        "chart": chart,
-        "chart_title": t("trend", n=chart_months),
-        "teams": teams,
-        "health": [_health_row(t, row, team_names) for row in inputs.health.iter_rows(named=True)],
-        "awards": awards,
-        "awards_kept_private": kept_private,
-        "lucky_draw": t("lucky_draw_text", seed=inputs.draw_seed, pool=inputs.draw_pool_size),
-        "data_quality": [
-            {**row, "failed_checks": row["failed_checks"] or MISSING} for row in inputs.data_quality.iter_rows(named=True)
-        ],
-        "warnings": inputs.warnings["warning"].to_list(),
-        "expectations_failed": [
-            {"source": row["source"], "expectation": t(f"expectation_{row['expectation']}"), "observed": row["observed"],
-             "severity": t(f"severity_{row['severity']}")}
-            for row in inputs.expectations.filter(~pl.col("passed")).iter_rows(named=True)],
-        "expectations_checked": inputs.expectations.height,
-        "expectations_not_evaluated": inputs.expectations.filter(
-            pl.col("observed").str.starts_with("not evaluated")).height,
-        "policy": [{"key": key, "value": str(value)} for key, value in policy.model_dump(mode="json").items()],
-    }
+
+def ranking_note(t: Translator, card: pl.DataFrame, policy: Policy) -> str:
+    """Why agents are not ranked, in one line: the rule and the counts behind each reason."""
+    reasons = card.filter(~pl.col("ranked")).group_by("not_ranked_reason").len().sort(
+        ["len", "not_ranked_reason"], descending=[True, False])
+    counts = t.join([f"{t('reason_' + r)} {n}" for r, n in reasons.iter_rows()]) if reasons.height else t("none")
+    return t("ranking_rule", qa=policy.min_qa_evals, csat=policy.min_csat_responses, days=policy.min_tenure_days,
+             unranked=card.height - int(card["ranked"].sum()), total=card.height, reasons=counts)
 
 
 def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy) -> list[dict]:
@@ -254,6 +202,8 @@ def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy) -> list[d
             "name": row["agent_name"], "agent_id": row["agent_id"], "shift": t(f"shift_{row['shift_pattern']}"),
             "csat": with_n(percent(row["csat"]), row["csat_responses"], policy.min_csat_responses),
             "qa_score": with_n(number(row["qa_score"]), row["qa_evals"], policy.min_qa_evals),
+            "qa_adjusted": number(row["qa_score_adjusted"]),
+            "flagged_share": percent(row["qa_flagged_evaluator_share"], 0),
             "attendance": with_n(percent(row["attendance_rate"]), row["required_shifts"]),
             "punctuality": with_n(percent(row["punctuality_rate"]), row["worked_shifts"]),
             "late": f"{row['late_count']} / {row['serious_late_count']}",
@@ -272,6 +222,237 @@ def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy) -> list[d
     return rows
 
 
+def _eligibility_rows(t: Translator, inputs: ReportInputs, card: pl.DataFrame) -> list[dict]:
+    """Per agent and award: won, eligible, or what is missing (with the agent's own figure)."""
+    won = set(inputs.winners.select("agent_id", "award").iter_rows())
+    by_agent = {row["agent_id"]: row for row in card.iter_rows(named=True)}
+    cells: dict[str, dict[str, dict]] = {}
+    for row in inputs.eligibility.iter_rows(named=True):
+        if (row["agent_id"], row["award"]) in won:
+            cell = {"text": t("award_won"), "kind": "won"}
+        elif row["eligible"]:
+            cell = {"text": t("award_eligible"), "kind": "eligible"}
+        else:
+            cell = {"text": t.unmet(row["unmet"], by_agent.get(row["agent_id"])), "kind": "missing"}
+        cells.setdefault(row["agent_id"], {})[row["award"]] = cell
+    ordered = sorted(cells, key=lambda agent_id: (by_agent[agent_id]["agent_name"], agent_id))
+    return [{"name": by_agent[agent_id]["agent_name"],
+             "cells": [cells[agent_id].get(award, {"text": MISSING, "kind": ""}) for award in AWARDS]}
+            for agent_id in ordered]
+
+
+def calibration_rows(t: Translator, calibration: pl.DataFrame) -> list[dict]:
+    """The flagged evaluators, the furthest from their colleagues first."""
+    flagged = calibration.filter(pl.col("flagged")).sort([pl.col("leniency").abs(), "evaluator_id"],
+                                                         descending=[True, False])
+    return [{"evaluator": row["evaluator_id"], "evaluations": row["evaluations"], "pairs": row["paired_evaluations"],
+             "mean_score": number(row["mean_score"]), "leniency": signed(row["leniency"]),
+             "direction": t("lenient" if row["leniency"] > 0 else "harsh")} for row in flagged.iter_rows(named=True)]
+
+
+def fairness_rows(t: Translator, fairness: pl.DataFrame, active: int) -> list[dict]:
+    """Award rates per shift cohort and site, one row per group, the center's rates first."""
+    def cell(rate, winners):
+        return t("rate_with_winners", rate=percent(rate), winners=winners)
+
+    center = {row["award"]: row for row in fairness.unique(subset=["award"], keep="first").iter_rows(named=True)}
+    rows = [{"kind": "", "group": t("center_all"), "active": f"{active:,}", "small": False,
+             "cells": [percent(center[a]["center_award_rate"]) if a in center else MISSING for a in AWARDS]}]
+    for (kind, group), part in fairness.group_by("group_kind", "group", maintain_order=True):
+        by_award = {row["award"]: row for row in part.iter_rows(named=True)}
+        first = part.row(0, named=True)
+        shown = t(f"shift_{group}") if kind == "shift_pattern" and t.has(f"shift_{group}") else group
+        rows.append({"kind": t(f"group_kind_{kind}"), "group": shown, "active": f"{first['active_agents']:,}",
+                     "small": first["active_agents"] < SMALL_GROUP,
+                     "cells": [cell(by_award[a]["award_rate"], by_award[a]["winners"]) if a in by_award else MISSING
+                               for a in AWARDS]})
+    return rows
+
+
+def policy_rows(t: Translator, policy: Policy) -> list[dict]:
+    """The policy in force as a readable table: a label and a value in words for every key."""
+    shown = []
+    for key, value in policy.model_dump(mode="python").items():
+        if key == "weights":
+            text = t.join([f"{t(name)} {percent(weight, 0)}" for name, weight in value.items()])
+        elif key == "csat_target":
+            text = t.threshold("csat", value)
+        elif key == "volume_band":
+            text = "±" + percent(value, 0)
+        elif key == "operating_weekdays":
+            text = t("weekdays_learned") if value == "learned" else _weekdays_text(t, tuple(value))
+        elif key == "holidays":
+            text = _dates_text(tuple(value)) or t("none")
+        elif key == "language":
+            text = t("language_name")
+        elif key == "expectation_severity":
+            text = t.join([f"{t('expectation_' + name.split('.', 1)[1])}: {t('severity_' + level)}"
+                           for name, level in value.items()]) or t("policy_defaults")
+        elif isinstance(value, (list, tuple)):
+            text = t.join([str(item) for item in value]) or t("none")
+        elif isinstance(value, float):
+            text = number(value, 2).rstrip("0").rstrip(".")
+        else:
+            text = str(value)
+        shown.append({"key": t(f"policy_{key}"), "value": text})
+    return shown
+
+
+def _runs(items: list, follows) -> list[list]:
+    """Consecutive items grouped: [[mon, tue, wed], [sat]] for follows(a, b) true when b comes right after a."""
+    runs: list[list] = []
+    for item in items:
+        if runs and follows(runs[-1][-1], item):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def _weekdays_text(t: Translator, weekdays: tuple[str, ...]) -> str:
+    """mon..fri as "Mon–Fri"; a gap starts a new run ("Mon–Wed, Fri")."""
+    ordered = [day for day in WEEKDAYS if day in weekdays]
+    runs = _runs(ordered, lambda a, b: WEEKDAYS.index(b) == WEEKDAYS.index(a) + 1)
+    return ", ".join(t(f"weekday_{run[0]}") + (f"–{t('weekday_' + run[-1])}" if len(run) > 2 else
+                                               "" if len(run) == 1 else f", {t('weekday_' + run[-1])}")
+                     for run in runs)
+
+
+def _dates_text(days: tuple) -> str:
+    """2026-10-01, 2026-10-02 and 2026-10-05…07 as "2026-10-01–02, 2026-10-05–07"."""
+    runs = _runs(sorted(days), lambda a, b: (b - a).days == 1)
+    return ", ".join(run[0].isoformat() + (f"–{run[-1].day:02d}" if len(run) > 1 else "") for run in runs)
+
+
+def _calendar_text(t: Translator, inputs: ReportInputs) -> str:
+    calendar = inputs.calendar
+    weekdays = _weekdays_text(t, calendar.weekdays)
+    source = t("calendar_policy") if calendar.learned_from == "policy" else t("calendar_learned",
+                                                                              month=calendar.learned_from)
+    closed = t("calendar_closed", days=_dates_text(calendar.holidays)) if calendar.holidays else ""
+    return t("calendar_text", days=len(calendar.expected_days), weekdays=weekdays, source=source, closed=closed)
+
+
+def _common(inputs: ReportInputs, t: Translator, title: str) -> dict:
+    return {
+        "lang": inputs.policy.language,
+        "title": title,
+        "month": str(inputs.month),
+        "generated_at": GENERATED_AT,  # the renderer puts the time in (reports/stamp.py)
+        "footer_meta": t("footer_meta", title=title, month=str(inputs.month), when=GENERATED_AT),
+        "small_sample_note": t("small_sample_note", csat=inputs.policy.min_csat_responses,
+                               qa=inputs.policy.min_qa_evals),
+        "severities": [t(f"severity_{s}") for s in SEVERITIES],
+        "award_names": [t(f"award_{a}") for a in AWARDS],
+    }
+
+
+def report_titles(inputs: ReportInputs) -> dict[str, str]:
+    """Each report's title in the report's language: CENTER for the center report, else the team id."""
+    t = Translator(inputs.policy.language)
+    titles = {CENTER: t("center_report")}
+    titles.update({row["team_id"]: t("team_report", team=row["team_name"]) for row in inputs.teams.iter_rows(named=True)})
+    return titles
+
+
+def center_context(inputs: ReportInputs) -> dict:
+    t, policy = Translator(inputs.policy.language), inputs.policy
+    sizes = group_sizes(inputs.scorecard)
+    names = team_names(inputs)
+    health = {row["team_id"]: row for row in inputs.health.iter_rows(named=True)}
+    chart, chart_months = _trend_chart(t, inputs.trend, CENTER, policy, compare_center=False)
+    team_chart, team_chart_note = _team_csat_chart(t, inputs, names)
+
+    teams = []
+    for team in inputs.teams.sort("team_id").iter_rows(named=True):
+        row, n = health.get(team["team_id"]), sizes.get(team["team_id"])
+        if row is None or n is None:
+            continue
+        last = last_month_row(inputs.trend, inputs.month, team["team_id"])
+        teams.append({
+            "team": team["team_name"], "supervisor": team["supervisor_name"], "headcount": row["headcount"],
+            "csat": with_n(percent(row["csat"]), n["csat_responses"], policy.min_csat_responses),
+            "csat_change": t.change("csat", row["csat"] - last["csat"]) if last and last.get("csat") is not None
+            and row["csat"] is not None else MISSING,
+            "qa_score": with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals),
+            "attendance": with_n(percent(row["attendance_rate"]), n["required_shifts"]),
+            "ranked": f"{n['ranked_count']} / {row['headcount']}",
+            "status": row["status"], "status_label": _status(t, row["status"]),
+        })
+
+    penalized = set(inputs.scorecard.filter(pl.col("penalties") > 0)["agent_id"].to_list())
+    composite = dict(inputs.scorecard.select("agent_id", "composite").iter_rows())
+    awards, kept_private = [], 0
+    for award in AWARDS:
+        won = inputs.winners.filter(pl.col("award") == award)
+        if award == "service_star":  # the best first; the other awards keep their own order (the draw's, say)
+            won = won.sort(pl.col("agent_id").replace_strict(composite, default=None), descending=True)
+        for row in won.iter_rows(named=True):
+            if row["agent_id"] in penalized:
+                kept_private += 1  # praise in public only those with a clean month
+                continue
+            awards.append({"award": t(f"award_{award}"), "name": row["agent_name"],
+                           "team": names.get(row["team_id"], row["team_id"]), "reason": row["reason"]})
+
+    staffed = [team_id for team_id in names if team_id in sizes]
+    complaints = inputs.complaints.join(inputs.scorecard.select("agent_id", "team_id"), on="agent_id", how="left") \
+        .with_columns(team_id=pl.col("team_id").fill_null(""))
+    complaint_table = complaint_rows(t, complaints, inputs, "team_id", {**names, "": t("unattributed")}, staffed)
+    return {
+        **_common(inputs, t, t("center_report")),
+        "brief": center_brief(inputs),
+        "kpis": _kpi_tiles(t, policy, health[CENTER], sizes[CENTER], last_month_row(inputs.trend, inputs.month,
+                                                                                    CENTER)),
+        "chart": chart,
+        "chart_title": t("trend", n=chart_months),
+        "team_chart": team_chart,
+        "team_chart_title": t("team_trend", n=chart_months),
+        "team_chart_note": team_chart_note,
+        "teams": teams,
+        "health": [_health_row(t, health[team_id], names) for team_id in [*staffed, CENTER] if team_id in health],
+        "complaints": complaint_table,
+        "complaints_total": _complaint_total(complaint_table, t),
+        "deductions": deduction_rows(t, inputs.deductions),
+        "calibration_lead": t("calibration_lead", points=t.threshold("qa_score", policy.evaluator_flag_points),
+                              pairs=policy.min_evaluator_pairs),
+        "calibration_summary": t("calibration_summary", evaluators=inputs.calibration.height,
+                                 paired=inputs.calibration.filter(
+                                     pl.col("paired_evaluations") >= policy.min_evaluator_pairs).height,
+                                 pairs=policy.min_evaluator_pairs,
+                                 flagged=inputs.calibration.filter(pl.col("flagged")).height),
+        "calibration": calibration_rows(t, inputs.calibration),
+        "fairness": fairness_rows(t, inputs.fairness, inputs.scorecard.height),
+        "fairness_lead": t("fairness_lead", small=SMALL_GROUP),
+        "deduction_points": number(inputs.deductions["points"].sum(), 0),
+        "deduction_evaluations": inputs.deductions["evaluation_id"].n_unique(),
+        "awards": awards,
+        "awards_kept_private": kept_private,
+        "lucky_draw": t("lucky_draw_text", winners=inputs.winners.filter(pl.col("award") == "lucky_draw").height,
+                        pool=inputs.draw_pool_size),
+        "draw_recipe": t("draw_recipe", salt=policy.lucky_draw_salt, month=str(inputs.month), seed=inputs.draw_seed,
+                         winners=policy.lucky_draw_winners, pool=inputs.draw_pool_size),
+        "calendar": _calendar_text(t, inputs),
+        "data_quality": [
+            {"source": t.source(row["source"]), "rows_read": f"{row['rows_read']:,}", "rows_used": f"{row['rows_used']:,}",
+             "rows_quarantined": f"{row['rows_quarantined']:,}"} for row in inputs.data_quality.iter_rows(named=True)],
+        "quality_reasons": [{"source": t.source(row["source"]), "reason": t.reason(row["reason"]), "rows": row["rows"]}
+                            for row in inputs.quality_reasons.iter_rows(named=True)],
+        "warnings": [t("warning_unknown_complaint", action=row["key"], complaint=row["complaint_id"])
+                     for row in inputs.warnings.iter_rows(named=True)],
+        "expectations_failed": [
+            {"source": t.source(row["source"]), "expectation": t(f"expectation_{row['expectation']}"),
+             "observed": t.observed(row["observed"]), "examples": t.examples(row["unexpected_examples"]),
+             "severity": t(f"severity_{row['severity']}")}
+            for row in inputs.expectations.filter(~pl.col("passed")).iter_rows(named=True)],
+        "expectations_checked": inputs.expectations.height,
+        "expectations_not_evaluated": [
+            f"{t.source(row['source'])} · {t('expectation_' + row['expectation'])} ({t.observed(row['observed'])})"
+            for row in inputs.expectations.filter(pl.col("observed").str.starts_with("not evaluated"))
+            .iter_rows(named=True)],
+        "policy": policy_rows(t, policy),
+    }
+
+
 def team_context(inputs: ReportInputs, team_id: str) -> dict:
     t, policy = Translator(inputs.policy.language), inputs.policy
     team = inputs.teams.filter(pl.col("team_id") == team_id).row(0, named=True)
@@ -279,62 +460,48 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
     members = set(card["agent_id"].to_list())
     names = dict(card.select("agent_id", "agent_name").iter_rows())
     health = inputs.health.filter(pl.col("team_id") == team_id).row(0, named=True)
-    sizes = _group_sizes(card)
-    team_sizes = sizes.get(team_id, sizes[CENTER])
-    chart, chart_months = _chart(t, inputs.trend, team_id, policy, compare_center=True)
+    sizes = group_sizes(card)[team_id]
+    chart, chart_months = _trend_chart(t, inputs.trend, team_id, policy, compare_center=True)
 
-    eligibility = []
-    by_agent = inputs.eligibility.filter(pl.col("agent_id").is_in(list(members)))
-    for agent_id, rows in sorted(by_agent.group_by("agent_id"), key=lambda item: names[item[0][0]] + item[0][0]):
-        cells = {}
-        for row in rows.iter_rows(named=True):
-            cells[row["award"]] = "✓" if row["eligible"] else "; ".join(
-                t.criterion(c) for c in row["unmet"].split(";") if c)
-        eligibility.append({"name": names[agent_id[0]], "cells": [cells.get(a, MISSING) for a in AWARDS]})
-
-    won = inputs.winners.filter(pl.col("team_id") == team_id)
+    by_agent = {row["agent_id"]: row for row in card.iter_rows(named=True)}
     coaching = [
         {"name": row["agent_name"], "shift": t(f"shift_{row['shift_pattern']}"),
-         "reasons": "; ".join([t(f"coach_{r}") if not r.startswith("qa_score") else t.criterion(r)
-                               for r in row["reasons"].split(";") if r]
-                              + ([t("new_hire")] if row["new_hire"] else [])),
+         "reasons": t.join([coaching_reason(t, r, by_agent[row["agent_id"]]) for r in row["reasons"].split(";") if r]
+                           + ([t("new_hire")] if row["new_hire"] else [])),
          "buddy": row["buddy_agent_name"] or t("none")}
         for row in inputs.coaching.filter(pl.col("team_id") == team_id).iter_rows(named=True)
     ]
     penalties = [
         {"name": names[row["agent_id"]], "category": t(f"category_{row['category']}"),
          "action_date": str(row["action_date"]), "incident_date": str(row["incident_date"]),
-         "lag": (row["action_date"] - row["incident_date"]).days, "reason_code": row["reason_code"],
+         "lag": (row["action_date"] - row["incident_date"]).days, "reason_code": t.code("reason_code",
+                                                                                          row["reason_code"]),
          "complaint": row["complaint_id"] or "",
          "complaint_status": t(f"complaint_status_{row['complaint_status']}") if row["complaint_status"] else ""}
         for row in inputs.ledger.filter((pl.col("kind") == "penalty") & pl.col("agent_id").is_in(list(members)))
         .sort("agent_id", "action_date").iter_rows(named=True)
     ]
-    received_in_month = pl.col("received_at").is_between(inputs.month.start, inputs.month.end, closed="left")
-    complaints = (
-        inputs.complaints.filter(pl.col("agent_id").is_in(list(members)))
-        .group_by("category")
-        .agg(received=received_in_month.sum(), substantiated=(pl.col("status") == "substantiated").sum())
-        .sort(["received", "category"], descending=[True, False])
-    )
+    mine = inputs.complaints.filter(pl.col("agent_id").is_in(list(members)))
     attention = card.filter(pl.col("ranked") & (pl.col("cohort_percentile") >= 0.9) & (pl.col("penalties") >= 1))
     title = t("team_report", team=team["team_name"])
     return {
         **_common(inputs, t, title),
         "team": team,
-        "kpis": _kpi_tiles(t, policy, health, team_sizes, _last_month(inputs.trend, inputs.month, team_id)),
+        "brief": team_brief(inputs, team_id),
+        "kpis": _kpi_tiles(t, policy, health, sizes, last_month_row(inputs.trend, inputs.month, team_id)),
         "health": _health_row(t, health, {team_id: team["team_name"]}),
         "chart": chart,
-        "chart_title": t("trend", n=chart_months),
+        "chart_title": t("trend_team", n=chart_months),
         "scorecards": _scorecard_rows(t, card, policy),
-        "award_names": [t(f"award_{a}") for a in AWARDS],
-        "eligibility": eligibility,
+        "ranking_note": ranking_note(t, card, policy),
+        "eligibility": _eligibility_rows(t, inputs, card),
         "winners": [{"award": t(f"award_{row['award']}"), "name": row["agent_name"], "reason": row["reason"]}
-                    for row in won.iter_rows(named=True)],
+                    for row in inputs.winners.filter(pl.col("team_id") == team_id).iter_rows(named=True)],
         "coaching": coaching,
         "penalties": penalties,
-        "complaints": complaints.to_dicts(),
+        "complaints": complaint_rows(t, mine, inputs, "category", {}),
+        "deductions": deduction_rows(t, inputs.deductions),
+        "top_items": _top_items(t, inputs.deductions),
         "attention": [{"name": row["agent_name"], "penalties": row["penalties"], "composite": number(row["composite"])}
                       for row in attention.iter_rows(named=True)],
     }
-

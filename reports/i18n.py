@@ -1,8 +1,14 @@
-"""Message catalogs and number formats for the reports: every label comes from messages/."""
+"""Message catalogs and number formats for the reports: every word comes from messages/.
+
+Besides labels, this turns the machine spellings of the CSVs into words a reader understands, in
+the report's language: criteria (`csat>=0.96` → "CSAT ≥ 96%"), health flags, quarantine reasons
+and known codes. Rates are shown as percentages wherever a person reads them.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,37 +17,16 @@ import yaml
 MESSAGES = Path(__file__).parent / "messages"
 LANGUAGES = ("en", "zh-CN")
 MISSING = "—"
+# Metrics held as fractions in [0, 1]: a person reads them as percentages.
+RATE_FIELDS = {"csat", "cohort_percentile", "attendance_rate", "punctuality_rate", "untimely_action_share",
+               "qa_coverage", "attrition_rate", "discretionary_deduction_share", "qa_flagged_evaluator_share"}
+_OPERATORS = (">=", "<=", "=", "<", ">")
+_SYMBOLS = {">=": "≥", "<=": "≤"}
 
 
 @lru_cache(maxsize=None)
 def catalog(language: str) -> dict[str, str]:
     return yaml.safe_load((MESSAGES / f"{language}.yaml").read_text(encoding="utf-8"))
-
-
-class Translator:
-    """`t("key", name=value)`: the catalog's text for the report's language, filled in."""
-
-    def __init__(self, language: str):
-        if language not in LANGUAGES:
-            raise ValueError(f"no message catalog for {language!r} (have {', '.join(LANGUAGES)})")
-        self.language = language
-        self.messages = catalog(language)
-
-    def __call__(self, key: str, **values) -> str:
-        try:
-            text = self.messages[key]
-        except KeyError as exc:
-            raise KeyError(f"message {key!r} missing from messages/{self.language}.yaml") from exc
-        return text.format(**values) if values else text
-
-    def criterion(self, criterion: str) -> str:
-        """An award criterion as `award_eligibility.csv` spells it (`qa_score>=90`), in words."""
-        for operator in (">=", "<=", "=", "<", ">"):
-            if operator in criterion:
-                name, value = criterion.split(operator, 1)
-                symbol = {">=": "≥", "<=": "≤"}.get(operator, operator)
-                return f"{self(name)} {symbol} {value}"
-        return self(f"criterion_{criterion}")
 
 
 def _missing(value) -> bool:
@@ -53,7 +38,7 @@ def percent(value, decimals: int = 1) -> str:
 
 
 def number(value, decimals: int = 1) -> str:
-    return MISSING if _missing(value) else f"{value:,.{decimals}f}"
+    return MISSING if _missing(value) else f"{round(value, decimals) + 0.0:,.{decimals}f}"  # never "-0.0"
 
 
 def signed(value, decimals: int = 1, scale: float = 1.0, suffix: str = "") -> str:
@@ -68,14 +53,184 @@ def with_n(text: str, n: int | None, small_below: int | None = None) -> str:
     if n is None:
         return text
     mark = "†" if small_below is not None and n < small_below else ""
-    return f"{text} (n={n}){mark}"
+    return f"{text} (n={n:,}){mark}"
+
+
+def _split(criterion: str) -> tuple[str, str, str] | None:
+    for operator in _OPERATORS:
+        if operator in criterion:
+            name, value = criterion.split(operator, 1)
+            return name, operator, value
+    return None
+
+
+class Translator:
+    """`t("key", name=value)`: the catalog's text for the report's language, filled in."""
+
+    def __init__(self, language: str):
+        if language not in LANGUAGES:
+            raise ValueError(f"no message catalog for {language!r} (have {', '.join(LANGUAGES)})")
+        self.language = language
+        self.messages = catalog(language)
+
+    def __call__(self, key: str, **values) -> str:
+        """The message, filled in; `<key>_one` instead when `count` is 1 (English says "1 team", "2 teams")."""
+        if values.get("count") == 1 and f"{key}_one" in self.messages:
+            key = f"{key}_one"
+        try:
+            text = self.messages[key]
+        except KeyError as exc:
+            raise KeyError(f"message {key!r} missing from messages/{self.language}.yaml") from exc
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in self.messages
+
+    def join(self, items: list[str]) -> str:
+        return self("list_separator").join(items)
+
+    # --- values as a reader reads them ---------------------------------------------------------
+
+    def value(self, field: str, value, decimals: int = 1) -> str:
+        """A measured value in its unit: rates as percentages, counts as whole numbers, the rest to a decimal."""
+        if _missing(value):
+            return MISSING
+        if isinstance(value, bool):
+            return self("answer_yes" if value else "answer_no")
+        if field in RATE_FIELDS:
+            return percent(value, decimals)
+        if isinstance(value, int):
+            return f"{value:,}"
+        return number(value, decimals)
+
+    def threshold(self, field: str, value) -> str:
+        """A limit or target as a person writes it: 96%, 90, 0.5 (no trailing zeros)."""
+        if field in RATE_FIELDS:
+            value = value * 100
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        return text + ("%" if field in RATE_FIELDS else "")
+
+    def change(self, field: str, delta) -> str:
+        """A change on last month in the field's unit: percentage points for rates."""
+        if field in RATE_FIELDS:
+            return signed(delta, 1, 100, " " + self("unit_pt"))
+        return signed(delta, 0 if isinstance(delta, int) else 1)
+
+    def criterion(self, criterion: str) -> str:
+        """A criterion as the CSVs spell it (`qa_score>=90`, `csat>=0.96`, `ranked`), in words."""
+        parts = _split(criterion)
+        if parts is None:
+            return self(f"criterion_{criterion}")
+        name, operator, value = parts
+        return f"{self(name)} {_SYMBOLS.get(operator, operator)} {self.threshold(name, float(value))}"
+
+    def unmet(self, unmet: str, row: dict | None = None) -> str:
+        """`missing: CSAT ≥ 96% (89.1%); …` — what an agent lacks for an award, with their own figure.
+
+        A criterion on a figure the agent does not have (a percentile when not ranked) is left out:
+        the unmet condition before it ("ranked", with the reason) already says why.
+        """
+        shown = []
+        for criterion in (c for c in unmet.split(";") if c):
+            text = self.criterion(criterion)
+            parts = _split(criterion)
+            if row is not None and parts is not None and parts[0] in row:
+                if row[parts[0]] is None:
+                    continue
+                text += f" ({self.value(parts[0], row[parts[0]])})"
+            elif row is not None and criterion == "ranked" and row.get("not_ranked_reason"):
+                text += f" ({self('reason_' + row['not_ranked_reason'])})"
+            shown.append(text)
+        return self("missing_criteria", criteria=self("criteria_separator").join(shown))
+
+    def flag(self, flag: str, row: dict) -> str:
+        """A health flag (`csat<0.96`) in words with the team's own figure: "CSAT 89.9% < 96%"."""
+        parts = _split(flag)
+        if parts is None:
+            return flag
+        name, operator, limit = parts
+        key = f"why_{name}"
+        if self.has(key):  # a count or a rate per 100 reads better as a sentence
+            value = row.get(name)
+            return self(key, count=value, value=self.value(name, value), limit=self.threshold(name, float(limit)))
+        return f"{self(name)} {self.value(name, row.get(name))} {_SYMBOLS.get(operator, operator)} " \
+               f"{self.threshold(name, float(limit))}"
+
+    def column(self, name: str) -> str:
+        key = f"column_{name}"
+        return self(key) if self.has(key) else self(name) if self.has(name) else name
+
+    def source(self, name: str) -> str:
+        return self(f"source_{name}")
+
+    def code(self, kind: str, code: str) -> str:
+        """A known code (`LATE`) in words; a center's own code is data and stays as it is."""
+        key = f"{kind}_{code}"
+        return self(key) if self.has(key) else code
+
+    def observed(self, text: str) -> str:
+        """What a believability check saw (schemas/expectations.py spells it in English) in words."""
+        for pattern, key in _OBSERVED:
+            match = pattern.fullmatch(text)
+            if match:
+                return self(key, **match.groupdict())
+        return text
+
+    def examples(self, text: str) -> str:
+        """A check's examples: `missing: …` dates, or `column=value` pairs (the column in words)."""
+        if text.startswith("missing: "):
+            return self("obs_missing_list", items=text.removeprefix("missing: "))
+        return re.sub(r"\b([a-z_]+)=", lambda match: self.column(match.group(1)) + "=", text)
+
+    def reason(self, reason: str) -> str:
+        """A quarantine reason (schemas/validate.py) in the report's language."""
+        for pattern, key in _REASONS:
+            match = pattern.fullmatch(reason)
+            if match:
+                fields = {name: (self.column(value) if name.startswith("column") else value)
+                          for name, value in match.groupdict().items()}
+                return self(key, **fields)
+        return reason
+
+
+# The quarantine reasons schemas/validate.py writes, and the message that says each in words.
+_REASONS = [
+    (re.compile(r"duplicate (?P<column>\w+)"), "dq_duplicate"),
+    (re.compile(r"missing (?P<column>\w+)"), "dq_missing"),
+    (re.compile(r"unknown (?P<column>\w+)"), "dq_unknown"),
+    (re.compile(r"agent not active in (?P<month>\d{4}-\d{2})"), "dq_agent_not_active"),
+    (re.compile(r"its evaluation is quarantined"), "dq_evaluation_quarantined"),
+    (re.compile(r"received_at outside (?P<month>\d{4}-\d{2}) and not closed in it"), "dq_complaint_outside"),
+    (re.compile(r"(?P<column>\w+) outside (?P<month>\d{4}-\d{2})"), "dq_outside_month"),
+    (re.compile(r"(?P<column>\w+) outside (?P<values>[\d.]+\.\.[\d.]+)"), "dq_outside_range"),
+    (re.compile(r"(?P<column>\w+) not one of (?P<values>.+)"), "dq_not_one_of"),
+    (re.compile(r"(?P<column>\w+) not above (?P<values>.+)"), "dq_not_above"),
+    (re.compile(r"(?P<column>\w+) below (?P<values>.+)"), "dq_below"),
+    (re.compile(r"(?P<column>\w+) not after (?P<column2>\w+)"), "dq_not_after"),
+    (re.compile(r"(?P<column>\w+) before (?P<column2>\w+)"), "dq_before"),
+    (re.compile(r"category not valid for kind"), "dq_category_kind"),
+    (re.compile(r"team_id (?P<value>\S+) is reserved for the whole center"), "dq_reserved_team"),
+]
+
+
+# What schemas/expectations.py records as a check's observed value, and the message for each.
+_OBSERVED = [
+    (re.compile(r"not evaluated: no previous month"), "obs_no_previous"),
+    (re.compile(r"not evaluated: (?P<n>\d+) rows last month, too few to judge volume"), "obs_too_few"),
+    (re.compile(r"not evaluated: no expected shift days.*"), "obs_no_expected_days"),
+    (re.compile(r"(?P<value>\S+) \(allowed (?P<low>[^–]+)–(?P<high>.+)\)"), "obs_allowed_range"),
+    (re.compile(r"(?P<value>\S+) \(allowed from (?P<low>.+)\)"), "obs_allowed_from"),
+    (re.compile(r"(?P<value>\S+) \(allowed up to (?P<high>.+)\)"), "obs_allowed_up_to"),
+    (re.compile(r"(?P<count>\d+) of (?P<rows>\d+) rows \((?P<share>[\d.]+)%\)"), "obs_share"),
+    (re.compile(r"(?P<n>\d+) expected value\(s\) missing"), "obs_missing_values"),
+]
 
 
 def award_deed(t: Translator, award: str, row: dict, draw) -> str:
     """Why `row` won `award`: the person's deed, in words (seed 003 §四: name, deed and reason)."""
     if award == "service_star":
-        top = max(1, round((1 - row["cohort_percentile"]) * 100))
-        return t("deed_service_star", top=top, cohort=t(f"shift_{row['shift_pattern']}"),
+        return t("deed_service_star", rank=row["cohort_rank"], size=row["cohort_size"],
+                 cohort=t(f"shift_{row['shift_pattern']}"),
                  composite=number(row["composite"]), qa=number(row["qa_score"]), csat=percent(row["csat"]),
                  n=row["csat_responses"])
     if award == "perfect_attendance":

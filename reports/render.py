@@ -59,6 +59,7 @@ class Rendered:
     sha256: str
     fingerprint: str
     generated_at: str
+    summary: tuple[str, ...] = ()  # the report's In brief: its email opens with it
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ class Renderer:
                         url_fetcher=self.fetcher).render(stylesheets=[self.stylesheet], font_config=self.fonts)
         data = document.write_pdf()
         write_bytes_atomically(target, data)
-        return Rendered(len(document.pages), hashlib.sha256(data).hexdigest(), fingerprint, generated_at)
+        return Rendered(len(document.pages), hashlib.sha256(data).hexdigest(), fingerprint, generated_at,
+                        tuple(context.get("brief", ())))
 
 
 _worker: Renderer | None = None

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import pandera.polars as pa
 import polars as pl
 
-from core.errors import Problem, StructuralError
+from core.errors import Problem, StructuralError, shown
 from core.months import Month
+from schemas.catalog import CENTER_TEAM_ID
 from schemas.sources import AGENT_ACTIVITY_SOURCES, SOURCES
 
 ROW = "__row"
@@ -109,6 +110,9 @@ def schema_for(source: str, context: MonthContext) -> pa.DataFrameSchema:
 
     if source in AGENT_ACTIVITY_SOURCES:
         add("agent_id", _agent_checks(context))
+    if source == "teams":  # the whole center's row in management_health.csv is team_id ALL (SPEC §9)
+        add("team_id", [_column_check(lambda c: c != CENTER_TEAM_ID,
+                                      f"team_id {CENTER_TEAM_ID} is reserved for the whole center")])
     if source == "agents":
         team_ids = list(context.team_ids)
         add("team_id", [_column_check(lambda c: c.is_in(team_ids), "unknown team_id")])
@@ -167,7 +171,7 @@ def validate_source(source: str, frame: pl.DataFrame, context: MonthContext, ori
         structural = cases.filter(pl.col("index").is_null())
         if structural.height:
             problems = [
-                Problem(f"{row['check']} (found {row['failure_case']})", row["column"])
+                Problem(f"{row['check']} (found {shown(row['failure_case'])})", row["column"])
                 for row in structural.iter_rows(named=True)
             ]
             raise StructuralError(origin, problems) from errors
@@ -220,6 +224,13 @@ def validate_month(frames: dict[str, pl.DataFrame], month: Month) -> dict[str, V
         context = context_for(source, month, outcomes[referred] if referred else None)
         outcomes[source] = validate_source(source, frames[source], context, origin=f"{source} of {month}")
     return outcomes
+
+
+def quarantine_reasons(outcomes: list[ValidationOutcome]) -> pl.DataFrame:
+    """source, reason, rows: how many rows of each source failed each check, most frequent first."""
+    rows = [{"source": o.source, "reason": reason, "rows": count} for o in outcomes
+            for reason, count in sorted(o.reason_counts.items(), key=lambda item: (-item[1], item[0]))]
+    return pl.DataFrame(rows, schema={"source": pl.String, "reason": pl.String, "rows": pl.Int64})
 
 
 def data_quality_table(outcomes: list[ValidationOutcome]) -> pl.DataFrame:

@@ -60,6 +60,7 @@ class GenerateOptions:
     bad_rows: bool = False
     calendar: Calendar = "7day"  # `weekdays`: the center is open Monday to Friday only
     holidays: tuple[dt.date, ...] = ()  # days the center is closed: no shifts, no contacts
+    evaluator_bias: float = 0.0  # QA001 scores this many points kinder (or, negative, harsher) than the others
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Center:
     team_ids: list[str]
     calendar: Calendar = "7day"
     holidays: tuple[dt.date, ...] = ()
+    evaluator_bias: float = 0.0
     agent_count: int = 0
     team: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     pattern: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
@@ -166,7 +168,8 @@ def _teams(options: GenerateOptions, rng: np.random.Generator) -> pl.DataFrame:
 
 def _start_center(options: GenerateOptions, teams: pl.DataFrame, first_month: Month) -> Center:
     rng = np.random.default_rng([options.seed, 0])
-    center = Center(team_ids=teams["team_id"].to_list(), calendar=options.calendar, holidays=tuple(options.holidays))
+    center = Center(team_ids=teams["team_id"].to_list(), calendar=options.calendar, holidays=tuple(options.holidays),
+                    evaluator_bias=options.evaluator_bias)
     start = np.datetime64(first_month.first_day)
     # Tenure before the first month: long tail of veterans, a few recent hires (new hires).
     tenure = np.where(rng.random(options.agents) < 0.06, rng.integers(1, 45, options.agents),
@@ -284,21 +287,22 @@ def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.Data
     points = np.concatenate([points, np.full(len(crit_owner), 30.0)])
     lost = np.bincount(owner, weights=points, minlength=count)
     prefix = {"business_risk": "BR", "knowledge": "KN", "compliance": "CP", "etiquette": "ET", "process": "PR", "other": "OT"}
-    item_code = np.char.add(
-        np.char.add(np.vectorize(prefix.get, otypes=[str])(category) if len(category) else category.astype(str), "-"),
-        np.char.zfill(rng.integers(1, 20, len(owner)).astype(str), 2),
-    )
-    evaluators = max(2, center.agent_count // 100)
+    item_code = [f"{prefix[c]}-{n:02d}" for c, n in zip(category.tolist(), rng.integers(1, 20, len(owner)).tolist())]
+    # About one QA evaluator per 25 agents; QA001 scores `evaluator_bias` points above (or below) the others.
+    evaluators = max(3, round(len(active) / 25))
+    evaluator = rng.integers(1, evaluators + 1, count)
+    bias = np.where(evaluator == 1, center.evaluator_bias, 0.0)
     evaluations = pl.DataFrame(
         {
             "evaluation_id": eval_ids,
             "agent_id": center.ids(agent),
             "evaluated_at": _random_times(rng, month, count, (9, 18), center.open_days(month)),
-            "evaluator_id": np.char.add("QA", np.char.zfill(rng.integers(1, evaluators + 1, count).astype(str), 3)),
+            "evaluator_id": [f"QA{number:03d}" for number in evaluator.tolist()],
             "channel": rng.choice(["voice", "chat", "email", "other"], count, p=[0.6, 0.3, 0.08, 0.02]),
-            "score": np.clip(100.0 - lost, 0, 100),
+            "score": np.clip(100.0 - lost + bias, 0, 100),
             "critical_error": critical,
-        }
+        },
+        schema_overrides={"evaluator_id": pl.String},
     )
     deductions = pl.DataFrame(
         {"evaluation_id": eval_ids[owner], "item_code": item_code, "category": category, "points": points}

@@ -98,7 +98,7 @@ def test_each_manager_gets_their_reports_once(setup, server):
         for part, name in zip(attachments, expected[recipient]):
             assert part.get_content() == (month_dir / name).read_bytes()
         body = message.get_body(("plain",)).get_content()
-        assert "CSAT:" in body and "(n=" in body
+        assert "In brief:" in body and "(n=" in body  # the report's own In brief opens the email
     assert by_recipient["s002@example.com"]["Subject"] == f"ccpulse {MONTH}: Team report: {names['T02']}"
     assert by_recipient["director@example.com"]["Subject"] == f"ccpulse {MONTH}: Center report"
 

@@ -19,7 +19,9 @@ MONTH = Month(2026, 10)
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
-    generate(GenerateOptions(agents=80, month=MONTH, out=data, months_back=2, seed=11, bad_rows=True))
+    # QA001 scores 12 points kinder than the other evaluators (SPEC §13)
+    generate(GenerateOptions(agents=80, month=MONTH, out=data, months_back=2, seed=11, bad_rows=True,
+                             evaluator_bias=12))
     return data
 
 
@@ -197,3 +199,26 @@ def test_an_invalid_policy_stops_before_the_run(generated, tmp_path, dagster_hom
     assert result.returncode == 2
     assert "weights must sum to 1, they sum to 1.5" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_lenient_evaluator_is_the_only_one_flagged_and_the_fairness_table_covers_every_group(finished_month):
+    data, out, _ = finished_month
+    calibration = read_output(out, "qa_calibration.csv")
+    assert calibration.columns == ["month", "evaluator_id", "evaluations", "paired_evaluations", "mean_score",
+                                   "leniency", "flagged"]
+    assert calibration.filter(pl.col("flagged"))["evaluator_id"].to_list() == ["QA001"]
+    assert calibration.filter(pl.col("evaluator_id") == "QA001")["leniency"][0] >= 5
+    card = read_output(out, "agent_scorecard.csv")
+    evaluated = card.filter(pl.col("qa_evals") > 0)
+    assert evaluated["qa_score_adjusted"].null_count() == 0 and evaluated["qa_flagged_evaluator_share"].null_count() == 0
+    assert card.filter(pl.col("qa_evals") == 0)["qa_score_adjusted"].null_count() == card.filter(
+        pl.col("qa_evals") == 0).height
+    fairness = read_output(out, "award_fairness.csv")
+    teams = pl.read_csv(data / "teams.csv")
+    groups = card["shift_pattern"].n_unique() + card.join(teams, on="team_id")["site"].n_unique()
+    assert fairness.height == groups * 4
+    awards = read_output(out, "awards.csv")
+    for row in fairness.filter(pl.col("group_kind") == "shift_pattern").iter_rows(named=True):
+        cohort = card.filter(pl.col("shift_pattern") == row["group"])
+        won = awards.filter((pl.col("award") == row["award"]) & pl.col("agent_id").is_in(cohort["agent_id"].implode()))
+        assert (row["active_agents"], row["winners"]) == (cohort.height, won["agent_id"].n_unique())

@@ -26,6 +26,7 @@ SCORECARD_SCHEMA = {
     "complaints_substantiated": pl.Int64, "penalties": pl.Int64, "qa_critical_errors": pl.Int64,
     "absences": pl.Int64, "required_shifts": pl.Int64, "leave_shifts": pl.Int64, "late_count": pl.Int64,
     "serious_late_count": pl.Int64, "attendance_rate": pl.Float64, "composite_delta": pl.Float64,
+    "cohort_rank": pl.Int64, "cohort_size": pl.Int64,
 }
 
 
@@ -43,7 +44,7 @@ def scorecard(*rows):
 
 
 AWARD_CARD = scorecard(
-    person("S1", cohort_percentile=0.95, composite_delta=6.0),
+    person("S1", cohort_percentile=0.95, composite_delta=6.0, cohort_rank=2, cohort_size=21),  # (21 - 2) / 20
     person("S2", cohort_percentile=1.0, qa_score=95.0, csat=0.99, penalties=1),  # a top performer with a penalty
     person("S3", cohort_percentile=0.5, qa_score=85.0, csat=0.9, late_count=1, composite_delta=8.0),
     person("S4", new_hire=True, ranked=False, composite=None, cohort_percentile=None, qa_score=None, csat=None,
@@ -108,7 +109,7 @@ def test_winners():
     assert by_award["lucky_draw"] == draw.winners
     assert winners.columns == ["month", "award", "agent_id", "agent_name", "team_id", "reason"]
     star = winners.filter(pl.col("award") == "service_star").row(0, named=True)
-    assert star["reason"] == ("Top 5% of the day cohort (composite 80.0); QA 92.0, CSAT 97.0% (n=30); "
+    assert star["reason"] == ("No. 2 of 21 in the day cohort (composite 80.0); QA 92.0, CSAT 97.0% (n=30); "
                               "no complaints, penalties, critical errors or absences")
 
 

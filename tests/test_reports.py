@@ -1,5 +1,6 @@
 """The PDFs read back as a director and a supervisor would read them (SPEC §10)."""
 
+import json
 import re
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def patch():
 def month_out(tmp_path_factory, patch):
     root = tmp_path_factory.mktemp("month")
     data = root / "data_used"
-    generate(GenerateOptions(agents=90, month=MONTH, out=data, months_back=2, seed=21, bad_rows=True))
+    generate(GenerateOptions(agents=90, month=MONTH, out=data, months_back=2, seed=21, bad_rows=True,
+                             evaluator_bias=12))
     out = root / "out"
     patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
     ok, messages, _ = run_month(MONTH, str(data), str(out))
@@ -73,21 +75,113 @@ def test_center_report_sections_and_figures(month_out):
     pages = pdf_text(month_out / "center_report.pdf")
     text, squeezed = "\n".join(pages), flat("\n".join(pages))
     messages = catalog("en")
-    for section in ["kpis", "team_comparison", "management_health", "awards", "lucky_draw", "data_quality_appendix",
-                    "policy_appendix"]:
+    for section in ["in_brief", "kpis", "team_comparison", "trends", "management_health", "complaints_by_team",
+                    "qa_deductions", "awards", "data_quality_appendix", "policy_appendix", "redraw"]:
         assert messages[section] in text, section
     center = read_csv(month_out / "management_health.csv").filter(pl.col("team_id") == "ALL").row(0, named=True)
     card = read_csv(month_out / "agent_scorecard.csv")
     # the pooled CSAT with its n, as the KPI tile prints it
-    assert percent(center["csat"]) in text and f"n={card['csat_responses'].sum()}" in text
+    assert percent(center["csat"]) in text and flat(f"n={card['csat_responses'].sum():,}") in squeezed
     assert number(center["qa_score"]) in text
     for row in read_csv(month_out / "data_quality.csv").iter_rows(named=True):
-        assert f"{row['source']} {row['rows_read']} {row['rows_used']} {row['rows_quarantined']}" in text
+        assert flat(f"{row['rows_read']:,}{row['rows_used']:,}{row['rows_quarantined']:,}") in squeezed
     awards = read_csv(month_out / "awards.csv")
     seed = awards.filter(pl.col("award") == "lucky_draw")["reason"][0].split("seed ")[1].rstrip(")")
-    assert f"Seed {seed}" in text
+    assert flat(f"read as a number: {seed}") in squeezed  # the re-draw recipe in the appendix
     assert re.search(r"Page 1 of \d+", text) and f"Page {len(pages)} of {len(pages)}" in text
     assert flat("Center report · 2026-10 · generated") in squeezed
+
+
+def test_page_one_of_the_center_report_says_what_to_act_on(month_out):
+    page_one = flat(pdf_text(month_out / "center_report.pdf")[0])
+    health = read_csv(month_out / "management_health.csv")
+    teams = dict(read_csv(month_out.parent.parent / "data_used" / str(MONTH) / "teams.csv")
+                 .select("team_id", "team_name").iter_rows())
+    red = health.filter((pl.col("status") == "red") & (pl.col("team_id") != "ALL"))
+    assert red.height, "the fixture month should have a red team"
+    verb = "is" if red.height == 1 else "are"
+    assert flat(f"{red.height} of {health.height - 1} teams {verb} red") in page_one
+    for row in red.iter_rows(named=True):
+        assert flat(teams[row["team_id"]]) in page_one
+        if "premature_complaint_penalties>=1" in row["flags"]:
+            count = row["premature_complaint_penalties"]
+            assert flat(f"{count} {'penalty' if count == 1 else 'penalties'} citing a complaint not found "
+                        "substantiated") in page_one
+        if row["flags"].startswith("severe"):
+            assert flat(f"{number(row['severe_penalty_rate_per_100'])} severe penalties per 100") in page_one
+    center = health.filter(pl.col("team_id") == "ALL").row(0, named=True)
+    if center["csat"] < 0.96:  # a missed target says by how much, with its n
+        gap = f"{(0.96 - center['csat']) * 100:.1f} pt under the 96% target"
+        assert flat(gap) in page_one
+    coaching = read_csv(month_out / "agent_scorecard.csv")
+    assert flat(f"of {coaching.height} agents are on the coaching lists") in page_one
+    roster = read_csv(month_out.parent.parent / "data_used" / str(MONTH) / "teams.csv")
+    (without,) = roster.filter(pl.col("supervisor_email").is_null())["team_name"]  # the generator leaves one out
+    assert "cannotbeemailed" in page_one and flat(f"{without} (no supervisor email on file)") in page_one
+
+
+def test_flags_criteria_and_the_policy_read_as_words_not_code(month_out):
+    text = flat("\n".join(pdf_text(month_out / "center_report.pdf")))
+    assert "<0.96" not in text and "CSAT" in text and flat("< 96%") in text  # rates as percentages
+    for literal in ("{'", "['", "{}", "[]", "True", "None"):
+        assert literal not in text, literal  # no Python literal in the policy appendix
+    card = read_csv(month_out / "agent_scorecard.csv")
+    team_id = card["team_id"].mode()[0]
+    team = flat("\n".join(pdf_text(month_out / "teams" / f"{team_id}.pdf")))
+    assert "missing:" in team and "★won" in team or "✓eligible" in team
+    assert ">=" not in team and "cohort_percentile" not in team
+    unranked = card.filter((pl.col("team_id") == team_id) & ~pl.col("ranked")).height
+    assert flat(f"{unranked} of {card.filter(pl.col('team_id') == team_id).height} agents are not ranked") in team
+
+
+def test_a_team_report_names_its_coaching_list_in_its_brief(month_out):
+    card = read_csv(month_out / "agent_scorecard.csv")
+    for team_id in card["team_id"].unique():
+        page_one = flat(pdf_text(month_out / "teams" / f"{team_id}.pdf")[0])
+        mine = card.filter(pl.col("team_id") == team_id)
+        coached = mine.filter(pl.col("ranked") & (pl.col("cohort_percentile") < 0.1) | (pl.col("qa_score") < 80)
+                              | (pl.col("qa_critical_errors") >= 1) | (pl.col("serious_late_count") >= 1))
+        if coached.height:
+            assert flat(f"On your coaching list ({coached.height})") in page_one, team_id
+        for name in coached["agent_name"]:
+            assert flat(name) in page_one, (team_id, name)
+
+
+def test_the_center_report_shows_the_lenient_evaluator_and_the_fairness_table(month_out):
+    text = flat("\n".join(pdf_text(month_out / "center_report.pdf")))
+    calibration = read_csv(month_out / "qa_calibration.csv").filter(pl.col("flagged"))
+    assert calibration["evaluator_id"].to_list() == ["QA001"]
+    row = calibration.row(0, named=True)
+    assert flat(f"QA001 {number(row['leniency'])} points more kindly (n={row['paired_evaluations']} pairs)") in text
+    assert flat(f"QA001+{number(row['leniency'])}morekindly{row['paired_evaluations']}") in text  # the table
+    assert "Calibrationandfairness" in text
+    fairness = read_csv(month_out / "award_fairness.csv")
+    for group in fairness.filter(pl.col("group_kind") == "site")["group"].unique():
+        assert flat(group) in text
+    center_rate = fairness.filter(pl.col("award") == "perfect_attendance")["center_award_rate"][0]
+    assert flat(percent(center_rate)) in text
+
+
+def test_team_reports_show_adjusted_qa_and_the_share_by_flagged_evaluators(month_out):
+    card = read_csv(month_out / "agent_scorecard.csv")
+    team_id = card["team_id"].mode()[0]
+    text = flat("\n".join(pdf_text(month_out / "teams" / f"{team_id}.pdf")))
+    assert "QAadjusted" in text and "Byflaggedevaluators" in text
+    for row in card.filter((pl.col("team_id") == team_id) & (pl.col("qa_evals") > 0)).iter_rows(named=True):
+        assert flat(f"{number(row['qa_score_adjusted'])}{percent(row['qa_flagged_evaluator_share'], 0)}") in text
+
+
+def test_each_email_opens_with_its_reports_brief(month_out):
+    import email
+    import email.policy
+
+    manifest = {entry["report"]: entry for entry in json.loads((month_out / "manifest.json").read_text())["reports"]}
+    for path in (month_out / "outbox").glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = flat(message.get_body(("plain",)).get_content())
+        for part in message.iter_attachments():
+            report = part.get_filename().removeprefix(f"ccpulse_{MONTH}_").replace("team_", "teams/", 1)
+            assert manifest[report]["summary"] and all(flat(line) in body for line in manifest[report]["summary"])
 
 
 def test_center_report_praises_only_clean_winners_and_names_no_penalized_agent(month_out):
@@ -173,20 +267,29 @@ def test_templates_hold_no_words_of_their_own():
         assert leftovers == [], (template.name, leftovers)
 
 
-def test_a_chinese_policy_gives_chinese_reports(tmp_path_factory, patch):
+def test_a_chinese_policy_gives_chinese_reports_with_no_english_left(tmp_path_factory, patch):
     data = tmp_path_factory.mktemp("data_zh")
-    generate(GenerateOptions(agents=30, month=MONTH, out=data, months_back=0, seed=4))
+    generate(GenerateOptions(agents=40, month=MONTH, out=data, months_back=1, seed=4, bad_rows=True))
     policy = tmp_path_factory.mktemp("policy") / "policy.yaml"
     policy.write_text("language: zh-CN\n", encoding="utf-8")
     out = run(tmp_path_factory, patch, data, str(policy))
-    text = "\n".join(pdf_text(out / "center_report.pdf"))
+    center = "\n".join(pdf_text(out / "center_report.pdf"))
     zh = catalog("zh-CN")
-    for key in ["center_report", "kpis", "team_comparison", "management_health", "policy_appendix"]:
-        assert zh[key] in text, key
-    assert "第 1 页，共" in text
-    assert catalog("en")["team_comparison"] not in text
-    team_text = "\n".join(pdf_text(next((out / "teams").glob("*.pdf"))))
-    assert zh["scorecards"] in team_text and zh["coaching"] in team_text
+    for key in ["center_report", "in_brief", "kpis", "team_comparison", "management_health", "policy_appendix"]:
+        assert zh[key] in center, key
+    assert "第 1 页，共" in center
+    teams = "\n".join("\n".join(pdf_text(path)) for path in (out / "teams").glob("*.pdf"))
+    assert zh["scorecards"] in teams and zh["coaching"] in teams
+    everything = flat(center + teams)
+    # No sentence, label or unit of the English catalog survives in Chinese reports: only names, ids,
+    # file names and data codes may be Latin.
+    for key, text in catalog("en").items():
+        fragments = [f for f in re.split(r"\{[^}]*\}", text) if len(re.findall(r"[A-Za-z]{2,}", f)) >= 2]
+        for fragment in fragments:
+            assert flat(fragment) not in everything, (key, fragment)
+    for word in ("LATE", "CONDUCT", "Flags", "amber", "missing:", " pt", "appears more than once", "attendance"):
+        assert flat(word) not in everything, word
+    assert "个百分点" in everything and "红色预警" in everything or "黄色预警" in everything
 
 
 # --- hostile input ------------------------------------------------------------------------------

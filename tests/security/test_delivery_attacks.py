@@ -152,3 +152,32 @@ def test_the_to_header_keeps_a_display_name_with_a_comma_as_one_address(tmp_path
     (to,) = parsed["To"].addresses
     assert to.addr_spec == "li.na@example.com" and to.display_name == "Li, Na Bcc: evil@example.com"
     assert parsed["Bcc"] is None
+
+
+def test_a_later_message_never_replaces_an_earlier_one_in_the_outbox(tmp_path):
+    folder, _ = _month(tmp_path, {"T1": ("Team report: A", "sup1@example.com")})
+    outbox = folder / "outbox"
+    deliver(MONTH, month_routing(folder, read_manifest(folder), []), DeliveryLog(folder), OutboxTransport(outbox),
+            _compose)
+    (first,) = outbox.iterdir()
+    before = first.read_bytes()
+    # sup1 is made a center recipient too: a new first message to the same address, with the center report
+    deliver(MONTH, month_routing(folder, read_manifest(folder), ["sup1@example.com"]), DeliveryLog(folder),
+            OutboxTransport(outbox), _compose)
+    files = sorted(outbox.iterdir())
+    assert len(files) == 2 and first.read_bytes() == before  # the team report's message is still there, unchanged
+    attached = {part.get_filename() for path in files for part in email.message_from_bytes(
+        path.read_bytes(), policy=email.policy.default).iter_attachments()}
+    assert attached == {"ccpulse_2026-10_team_T1.pdf", "ccpulse_2026-10_center_report.pdf"}
+
+
+def test_a_display_name_that_looks_like_an_address_is_dropped_and_titles_stay_on_one_line(tmp_path):
+    folder, _ = _month(tmp_path, {"T1": ("Team report: 上海\r\nBcc: evil@example.com",
+                                         "=?utf-8?b?ZXZpbEBldmlsLmV4YW1wbGU=?= <s005@example.com>")})
+    deliver(MONTH, month_routing(folder, read_manifest(folder), []), DeliveryLog(folder),
+            OutboxTransport(folder / "outbox"), _compose)
+    (message,) = _outbox(folder).values()
+    (to,) = message["To"].addresses
+    assert (to.addr_spec, to.display_name) == ("s005@example.com", "")  # "evil@evil.example" shown nowhere
+    body = message.get_body(("plain",)).get_content()
+    assert "\nBcc:" not in body and "Team report: 上海 Bcc: evil@example.com" in body

@@ -75,3 +75,47 @@ def test_a_damaged_spreadsheet_is_named(tmp_path):
     with pytest.raises(StructuralError, match="not a readable XLSX file") as error:
         _load(tmp_path, "agents")
     assert str(path) in str(error.value) and len(str(error.value)) < 400
+
+
+def test_utf8_cut_in_the_middle_of_a_character_stops_instead_of_turning_names_into_mojibake(tmp_path):
+    names = ["蔡晨勇", "王芳", "李雷", "张伟", "刘洋", "陈静", "杨磊", "黄敏", "赵军", "周杰", "韩梅梅"]
+    data = frame("agents", *[{"agent_id": f"A{n}", "agent_name": name} for n, name in enumerate(names)]) \
+        .write_csv().encode("utf-8")
+    path = _folder(tmp_path) / "agents.csv"
+    path.write_bytes(data[: data.rindex("梅".encode()) + 1])  # the last name cut one byte into a character
+    with pytest.raises(StructuralError) as error:
+        _load(tmp_path, "agents")
+    assert str(path) in str(error.value) and f"damaged UTF-8 text: line {len(names) + 1}" in str(error.value)
+    path.write_bytes(data.replace("晨".encode(), b"\xe6\x99"))  # a byte lost inside the text
+    with pytest.raises(StructuralError, match="line 2: a character is not valid UTF-8, though the text around it is"):
+        _load(tmp_path, "agents")
+
+
+def test_a_quote_that_swallows_whole_rows_stops_the_month(tmp_path):
+    lines = _csv(60).splitlines()
+    lines[7] = lines[7].replace(",chat", ',"email')  # a quote opened in the channel column…
+    lines[30] = lines[30].replace(",chat", ',voice"')  # …and closed 23 rows further down
+    path = _folder(tmp_path) / "csat_responses.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(StructuralError) as error:
+        _load(tmp_path, "csat_responses")
+    assert "line 8: a quoted field runs over 24 lines and holds 23 that look like whole rows" in str(error.value)
+
+
+def test_a_huge_value_is_quoted_short(tmp_path):
+    rows = _csv(3).splitlines()
+    rows[2] = rows[2].replace(",4,", "," + "X" * 2_000_000 + ",", 1)  # a score that is two million X's
+    path = _folder(tmp_path) / "csat_responses.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(StructuralError) as error:
+        _load(tmp_path, "csat_responses")
+    assert "(2,000,002 characters)" in str(error.value) and len(str(error.value)) < 500
+
+
+def test_a_team_may_not_take_the_whole_centers_id(tmp_path):
+    from schemas.validate import MonthContext, validate_source
+
+    outcome = validate_source("teams", frame("teams", {"team_id": "ALL"}, {"team_id": "T2"}), MonthContext(MONTH),
+                              "teams of 2026-10")
+    assert outcome.valid["team_id"].to_list() == ["T2"]
+    assert outcome.quarantine["reasons"].to_list() == ["team_id ALL is reserved for the whole center"]

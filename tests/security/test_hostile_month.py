@@ -42,6 +42,7 @@ def hostile(tmp_path_factory):
         teams = teams.with_columns(
             team_id=pl.col("team_id").replace(ids),
             team_name=pl.when(pl.col("team_id") == "T02").then(pl.lit("上海\r\nBcc: evil@example.com"))
+            .when(pl.col("team_id") == "T06").then(pl.lit("成都 $\\foo$ 组"))  # matplotlib would read it as math
             .otherwise(pl.col("team_name")),
             supervisor_email=pl.when(pl.col("team_id") == "T03").then(pl.lit("s003@example.com\r\nBcc: evil@example.com"))
             .when(pl.col("team_id") == "T04").then(pl.lit('"Li, Na" <li.na@example.com>'))
@@ -96,6 +97,7 @@ def test_each_team_report_has_a_safe_name_of_its_own_and_the_center_report_is_th
     card = pl.read_csv((folder / "agent_scorecard.csv").read_bytes()[3:], infer_schema=False)
     center_text = pdf_text((folder / "center_report.pdf").read_bytes())
     assert "Centerreport" in center_text and not any(agent_id in center_text for agent_id in card["agent_id"])
+    assert "成都$\\foo$组" in center_text  # a dollar sign in a name is text, in the tables and the charts
     for team_id, entry in teams.items():  # each team report holds its own agents, and no one else's
         text = pdf_text((folder / entry.report).read_bytes())
         own = card.filter(pl.col("team_id") == team_id)["agent_id"]

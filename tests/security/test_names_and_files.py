@@ -102,3 +102,13 @@ def test_a_new_file_is_never_seen_half_written(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", look_then_sync)
     write_bytes_atomically(target, b"%PDF whole")
     assert seen == [False] and target.read_bytes() == b"%PDF whole"
+
+
+def test_data_in_dagster_markdown_is_text_never_a_link():
+    from core.output import markdown_preview, markdown_text
+
+    assert markdown_text("[Open the report](http://127.0.0.1:8765/x)") == "` [Open the report](http://127.0.0.1:8765/x) `"
+    assert markdown_text("[x](y) **bold** <b>") == r"\[x\](y) \*\*bold\*\* \<b\>"
+    assert markdown_text("line\nbreak | pipe") == r"line break \| pipe"
+    table = markdown_preview(pl.DataFrame({"team_id": ["![img](https://evil.example/a.png)", "T01"]}))
+    assert "![img](https" not in table.replace("` ![img](https://evil.example/a.png) `", "")

@@ -1,0 +1,230 @@
+"""In brief (SPEC §10): at most eight short sentences that open each report and its email, most
+urgent first, each with its figure and sample size, so a reader who stops there knows what to act
+on. The center's names no agent except award winners; a team's names its own people."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metrics.awards import AWARDS
+from metrics.health import CENTER
+from reports.i18n import Translator, number
+from reports.inputs import ReportInputs, group_sizes, last_month_row, team_names
+
+MAX_SENTENCES = 8
+LISTED = 3  # names or teams listed in one sentence before "and N more"
+STATUS_ORDER = {"green": 0, "amber": 1, "red": 2}
+RED_FLAGS = ("severe_penalty_rate_per_100", "premature_complaint_penalties")
+# The changes on last month worth a sentence, each on a common scale: a point of CSAT or attendance,
+# a QA point, or 5 penalties per 100 agents count as 1. Penalties need 3 more or fewer to count at all:
+# in a team of 20, two penalties are 10 per 100.
+MOVES = {"csat": ("csat_responses", 100), "qa_score": ("qa_evals", 1), "attendance_rate": ("required_shifts", 100),
+         "penalty_rate_per_100": ("headcount", 0.2)}
+MIN_MOVE = 1.0
+MIN_PENALTY_CHANGE = 3
+WORSE_WHEN_UP = {"penalty_rate_per_100"}
+
+
+def _listed(t: Translator, items: list[str]) -> str:
+    shown = t.join(items[:LISTED])
+    return shown + (t("and_more", n=len(items) - LISTED) if len(items) > LISTED else "")
+
+
+def _flags(t: Translator, row: dict, only: tuple[str, ...] | None = None) -> list[str]:
+    flags = [flag for flag in row["flags"].split(";") if flag]
+    return [t.flag(flag, row) for flag in flags if only is None or any(flag.startswith(name) for name in only)]
+
+
+def _gap(t: Translator, field: str, gap: float) -> str:
+    return t.change(field, gap).lstrip("+") + ("" if field == "csat" else " " + t("unit_points"))
+
+
+def _missed_targets(t: Translator, inputs: ReportInputs, row: dict, sizes: dict) -> str:
+    policy = inputs.policy
+    missed, met = [], []
+    for field, target, n in (("csat", policy.csat_target, sizes["csat_responses"]),
+                             ("qa_score", policy.qa_target, sizes["qa_evals"])):
+        value = row[field]
+        if value is None:
+            continue
+        item = {"kpi": t(field), "value": t.value(field, value), "n": f"{n:,}", "target": t.threshold(field, target)}
+        if value < target:
+            missed.append(t("brief_missed_item", gap=_gap(t, field, target - value), **item))
+        else:
+            met.append(t("brief_met_item", **item))
+    if missed:
+        return t("brief_missed", items=t.join(missed)) + (" " + t("brief_met", items=t.join(met)) if met else "")
+    return t("brief_met", items=t.join(met)) if met else ""
+
+
+def _moves(t: Translator, inputs: ReportInputs, scope: list[str], names: dict[str, str]) -> str:
+    """The largest changes on last month among `scope` (team ids, CENTER), declines first."""
+    sizes = group_sizes(inputs.scorecard)
+    health = {row["team_id"]: row for row in inputs.health.iter_rows(named=True)}
+    moves = []
+    for team_id in scope:
+        now, last = health.get(team_id), last_month_row(inputs.trend, inputs.month, team_id)
+        if now is None or last is None or team_id not in sizes:
+            continue
+        for field, (size, scale) in MOVES.items():
+            if now.get(field) is None or last.get(field) is None:
+                continue
+            delta = now[field] - last[field]
+            if field == "penalty_rate_per_100" and abs(
+                    now["penalties"] - round(last[field] * last["headcount"] / 100)) < MIN_PENALTY_CHANGE:
+                continue
+            if abs(delta) * scale < MIN_MOVE:
+                continue
+            worse = (delta > 0) == (field in WORSE_WHEN_UP)
+            key = "brief_move_up" if delta > 0 else "brief_move_down"
+            moves.append((not worse, -abs(delta) * scale, t(
+                key, who=names.get(team_id, team_id), kpi=t(field), change=t.change(field, abs(delta)).lstrip("+"),
+                before=t.value(field, last[field]), value=t.value(field, now[field]), n=f"{sizes[team_id][size]:,}")))
+    moves.sort(key=lambda move: move[:2])
+    return t("brief_moves", items=t.join([text for _, _, text in moves[:2]])) if moves else ""
+
+
+def _worse(t: Translator, inputs: ReportInputs, names: dict[str, str], scope: list[str]) -> str:
+    worse = []
+    for row in inputs.health.filter(pl.col("team_id").is_in(scope)).sort("team_id").iter_rows(named=True):
+        last = last_month_row(inputs.trend, inputs.month, row["team_id"])
+        if last and last.get("status") and STATUS_ORDER[row["status"]] > STATUS_ORDER[last["status"]]:
+            worse.append(t("brief_worse_item", team=names.get(row["team_id"], row["team_id"]),
+                           before=t(f"status_{last['status']}"), now=t(f"status_{row['status']}")))
+    return t("brief_worse", count=len(worse), items=_listed(t, worse)) if worse else ""
+
+
+def _evaluator(t: Translator, row: dict) -> str:
+    return t("brief_evaluator_item", evaluator=row["evaluator_id"], points=number(abs(row["leniency"])),
+             direction=t("lenient" if row["leniency"] > 0 else "harsh"), pairs=row["paired_evaluations"])
+
+
+def _data(t: Translator, inputs: ReportInputs) -> str:
+    quarantined = int(inputs.data_quality["rows_quarantined"].sum())
+    read = int(inputs.data_quality["rows_read"].sum())
+    failed = inputs.expectations.filter(~pl.col("passed"))
+    flagged = inputs.calibration.filter(pl.col("flagged")).sort([pl.col("leniency").abs(), "evaluator_id"],
+                                                                descending=[True, False])
+    parts = []
+    if flagged.height:  # scores everyone's rank and awards rest on
+        parts.append(t("brief_flagged_evaluators", count=flagged.height, items=_listed(
+            t, [_evaluator(t, row) for row in flagged.iter_rows(named=True)])))
+    if quarantined:
+        by_source = inputs.data_quality.filter(pl.col("rows_quarantined") > 0).sort(
+            ["rows_quarantined", "source"], descending=[True, False])
+        top = [t("brief_source_rows", source=t.source(s), rows=f"{n:,}")
+               for s, n in by_source.head(LISTED).select("source", "rows_quarantined").iter_rows()]
+        rest = by_source.slice(LISTED)
+        sources = t.join(top) + (t("brief_other_sources", count=rest.height,
+                                   rows=f"{int(rest['rows_quarantined'].sum()):,}") if rest.height else "")
+        parts.append(t("brief_quarantined", rows=f"{quarantined:,}", read=f"{read:,}", sources=sources))
+    if failed.height:
+        parts.append(t("brief_checks_failed", count=failed.height, items=_listed(
+            t, [t(f"expectation_{row['expectation']}") for row in failed.iter_rows(named=True)])))
+    if inputs.warnings.height:
+        parts.append(t("brief_warnings", count=inputs.warnings.height))
+    if not parts:
+        return t("brief_data_clean", rows=f"{read:,}", checks=inputs.expectations.height)
+    return t("brief_data", items=t.join(parts))
+
+
+def center_brief(inputs: ReportInputs) -> list[str]:
+    t = Translator(inputs.policy.language)
+    names = team_names(inputs)
+    sizes = group_sizes(inputs.scorecard)
+    health = inputs.health.filter(pl.col("team_id") != CENTER).filter(pl.col("team_id").is_in(list(sizes)))
+    center = inputs.health.filter(pl.col("team_id") == CENTER).row(0, named=True)
+    sentences = []
+
+    red = health.filter(pl.col("status") == "red").sort("team_id")
+    whole = t(f"brief_center_{center['status']}", why=t.join(_flags(t, center)), n=f"{center['headcount']:,}")
+    if red.height:
+        teams = [t("brief_red_item", team=names.get(row["team_id"], row["team_id"]),
+                   why=t.join(_flags(t, row, RED_FLAGS)), n=row["headcount"]) for row in red.iter_rows(named=True)]
+        sentences.append(t("brief_red", count=red.height, total=health.height, items=_listed(t, teams)) + " " + whole)
+    else:
+        amber = health.filter(pl.col("status") == "amber").height
+        sentences.append(t("brief_no_red", count=amber, total=health.height) + " " + whole)
+    sentences.append(_missed_targets(t, inputs, center, sizes[CENTER]))
+    sentences.append(_moves(t, inputs, [CENTER, *health["team_id"].to_list()], {**names, CENTER: t("center_all")}))
+    sentences.append(_worse(t, inputs, names, health["team_id"].to_list()))
+
+    coached = inputs.coaching.filter(pl.col("on_coaching_list"))
+    new_hires = inputs.coaching.filter(pl.col("new_hire"))
+    if coached.height or new_hires.height:
+        sentences.append(t("brief_coaching_center", count=coached.height, teams=coached["team_id"].n_unique(),
+                           agents=f"{sizes[CENTER]['headcount']:,}", new_hires=new_hires.height))
+
+    counts = [(award, inputs.winners.filter(pl.col("award") == award).height) for award in AWARDS]
+    sentences.append(t("brief_awards_center", count=inputs.winners.height, agents=inputs.winners["agent_id"].n_unique(),
+                       items=t.join([f"{t(f'award_{award}')} {count}" for award, count in counts if count]))
+                     if inputs.winners.height else t("brief_no_awards"))
+    sentences.append(_data(t, inputs))
+
+    undelivered = [t("brief_undelivered_item", team=names.get(team_id, team_id), why=t(f"unaddressed_{why}"))
+                   for team_id, why in sorted(inputs.unaddressed.items())]
+    if not inputs.policy.center_report_recipients:
+        undelivered.insert(0, t("brief_center_unaddressed"))
+    if undelivered:
+        sentences.append(t("brief_undelivered", count=len(undelivered), items=_listed(t, undelivered)))
+    return [s for s in sentences if s][:MAX_SENTENCES]
+
+
+def team_brief(inputs: ReportInputs, team_id: str) -> list[str]:
+    t = Translator(inputs.policy.language)
+    row = inputs.health.filter(pl.col("team_id") == team_id).row(0, named=True)
+    sizes = group_sizes(inputs.scorecard)[team_id]
+    sentences = []
+    flags = _flags(t, row)
+    sentences.append(t(f"brief_team_{row['status']}", why=t.join(flags), n=row["headcount"]))
+    premature = inputs.ledger.filter((pl.col("kind") == "penalty") & pl.col("complaint_id").is_not_null()
+                                     & (pl.col("complaint_status") != "substantiated")).sort("action_date")
+    if premature.height:  # what to review first: a penalty on one side's word (seed 000 rule 9)
+        names = dict(inputs.scorecard.select("agent_id", "agent_name").iter_rows())
+        sentences.append(t("brief_premature_team", count=premature.height, items=t.join([
+            t("brief_premature_item", name=names.get(r["agent_id"], r["agent_id"]), category=t(f"category_{r['category']}"),
+              complaint=r["complaint_id"], status=t(f"complaint_status_{r['complaint_status']}"))
+            for r in premature.iter_rows(named=True)])))
+    sentences.append(_missed_targets(t, inputs, row, sizes))
+    sentences.append(_moves(t, inputs, [team_id], {team_id: t("brief_your_team")}))
+
+    coached = inputs.coaching.filter(pl.col("on_coaching_list")).sort("agent_name")
+    new_hires = inputs.coaching.filter(pl.col("new_hire") & ~pl.col("on_coaching_list")).sort("agent_name")
+    parts = []
+    if coached.height:
+        card = {row["agent_id"]: row for row in inputs.scorecard.iter_rows(named=True)}
+        names = [t("with_note", name=r["agent_name"], note=t.join(
+            [coaching_reason(t, reason, card[r["agent_id"]]) for reason in r["reasons"].split(";")]))
+            for r in coached.iter_rows(named=True)]
+        parts.append(t("brief_coaching_team", count=coached.height, items=t.join(names)))
+    if new_hires.height:
+        parts.append(t("brief_new_hires", count=new_hires.height, items=t.join(new_hires["agent_name"].to_list())))
+    if parts:
+        sentences.append(" ".join(parts))
+
+    flagged = inputs.calibration.filter(pl.col("flagged"))
+    by_flagged = inputs.evaluations.filter(pl.col("evaluator_id").is_in(flagged["evaluator_id"].implode()))
+    if by_flagged.height:
+        shown = flagged.filter(pl.col("evaluator_id").is_in(by_flagged["evaluator_id"].implode()))
+        sentences.append(t("brief_team_evaluators", count=by_flagged.height, total=inputs.evaluations.height,
+                           items=t.join([_evaluator(t, row) for row in shown.iter_rows(named=True)])))
+
+    if inputs.winners.height:
+        awards: dict[str, list[str]] = {}
+        for r in inputs.winners.iter_rows(named=True):
+            awards.setdefault(r["agent_name"], []).append(t("award_" + r["award"]))
+        won = [t("with_note", name=name, note=t("and_join").join(titles)) for name, titles in awards.items()]
+        sentences.append(t("brief_awards_team", count=len(won), items=t.join(won)))
+    attention = inputs.scorecard.filter(pl.col("ranked") & (pl.col("cohort_percentile") >= 0.9)
+                                        & (pl.col("penalties") >= 1))
+    if attention.height:
+        sentences.append(t("brief_attention", items=t.join(
+            [t("with_note", name=r["agent_name"], note=r["penalties"]) for r in attention.iter_rows(named=True)])))
+    if team_id in inputs.unaddressed:
+        sentences.append(t("brief_team_unaddressed", why=t(f"unaddressed_{inputs.unaddressed[team_id]}")))
+    return [s for s in sentences if s][:MAX_SENTENCES]
+
+
+def coaching_reason(t: Translator, reason: str, row: dict) -> str:
+    """Why an agent is coached, with their own figure where there is one ("QA score 74.0 < 80")."""
+    return t.flag(reason, row) if reason.startswith("qa_score") else t(f"coach_{reason}")

@@ -1,0 +1,77 @@
+"""Everything the reports print, gathered once per month, and the small lookups every part shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import polars as pl
+
+from core.calendar import MonthCalendar
+from core.months import Month
+from core.policy import Policy
+from metrics.health import CENTER
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    month: Month
+    policy: Policy
+    scorecard: pl.DataFrame  # agent_scorecard with the pooling columns
+    health: pl.DataFrame  # management_health of the month
+    trend: pl.DataFrame  # management_health rows of up to 12 months, this one included
+    eligibility: pl.DataFrame
+    winners: pl.DataFrame
+    draw_seed: int
+    draw_pool_size: int
+    coaching: pl.DataFrame
+    ledger: pl.DataFrame  # the month's valid discipline rows with complaint_status
+    complaints: pl.DataFrame  # the month's valid complaint rows, with `first_substantiated`
+    deductions: pl.DataFrame  # the month's valid QA deductions, with agent_id and team_id
+    teams: pl.DataFrame  # valid teams
+    data_quality: pl.DataFrame  # data_quality.csv's rows
+    quality_reasons: pl.DataFrame  # source, reason, rows: why rows were quarantined
+    warnings: pl.DataFrame
+    expectations: pl.DataFrame  # the believability suites' results (schemas/expectations.py)
+    calendar: MonthCalendar
+    calibration: pl.DataFrame  # qa_calibration.csv: per evaluator, leniency and whether flagged (SPEC §13)
+    fairness: pl.DataFrame  # award_fairness.csv: award rates per shift cohort and site against the center's
+    evaluations: pl.DataFrame  # the month's valid QA evaluations (agent_id, evaluator_id), for who evaluated whom
+    unaddressed: dict[str, str] = field(default_factory=dict)  # team_id → why its report has no recipient
+
+    def for_team(self, team_id: str) -> "ReportInputs":
+        """Only what the team's report needs: its own agents' rows (and the center's trend)."""
+        members = self.scorecard.filter(pl.col("team_id") == team_id)["agent_id"].implode()
+        mine = pl.col("agent_id").is_in(members)
+        return replace(
+            self,
+            scorecard=self.scorecard.filter(pl.col("team_id") == team_id),
+            health=self.health.filter(pl.col("team_id").is_in([team_id, CENTER])),
+            trend=self.trend.filter(pl.col("team_id").is_in([team_id, CENTER])),
+            eligibility=self.eligibility.filter(mine),
+            winners=self.winners.filter(pl.col("team_id") == team_id),
+            coaching=self.coaching.filter(pl.col("team_id") == team_id),
+            ledger=self.ledger.filter(mine),
+            complaints=self.complaints.filter(mine),
+            deductions=self.deductions.filter(pl.col("team_id") == team_id),
+            evaluations=self.evaluations.filter(mine),
+            teams=self.teams.filter(pl.col("team_id") == team_id),
+            unaddressed={k: v for k, v in self.unaddressed.items() if k == team_id},
+        )
+
+
+def group_sizes(scorecard: pl.DataFrame) -> dict[str, dict]:
+    """Per team and for the center: the n behind each pooled rate."""
+    sums = [pl.len().alias("headcount"), pl.col("csat_responses").sum(), pl.col("qa_evals").sum(),
+            pl.col("required_shifts").sum(), pl.col("ranked").sum().alias("ranked_count")]
+    by_team = {row["team_id"]: row for row in scorecard.group_by("team_id").agg(sums).iter_rows(named=True)}
+    by_team[CENTER] = scorecard.select(sums).row(0, named=True)
+    return by_team
+
+
+def last_month_row(trend: pl.DataFrame, month: Month, team_id: str) -> dict | None:
+    rows = trend.filter((pl.col("month") == str(month.previous())) & (pl.col("team_id") == team_id))
+    return rows.row(0, named=True) if rows.height else None
+
+
+def team_names(inputs: ReportInputs) -> dict[str, str]:
+    return dict(inputs.teams.select("team_id", "team_name").iter_rows())
