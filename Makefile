@@ -12,7 +12,7 @@ DEMO_DATA := demo/data
 DEMO_OUT := demo/out
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup system-deps demo demo-data test dev bench lock clean
+.PHONY: setup system-deps demo demo-data test dev bench lock clean mutation
 
 setup: system-deps $(VENV)/.installed
 
@@ -49,3 +49,9 @@ dev: demo-data
 
 clean:
 	rm -rf $(VENV) .dagster_home demo .pytest_cache .hypothesis
+
+# Mutation testing of metrics/ with its fast pure-function tests (not part of CI; takes a while).
+mutation: setup
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python scripts/mutation_score.py

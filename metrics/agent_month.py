@@ -10,9 +10,8 @@ from metrics.complaints import first_substantiated
 from schemas.sources import SEVERE_PENALTIES
 from schemas.validate import active_agents
 
-# The §4 metrics, in the order agent_scorecard.csv lists them.
+# The §4 metrics, in the order SPEC §4 defines them (and agent_scorecard.csv lists them).
 METRIC_COLUMNS = [
-    "new_hire",
     "scheduled_shifts",
     "leave_shifts",
     "worked_shifts",
@@ -22,6 +21,7 @@ METRIC_COLUMNS = [
     "required_shifts",
     "attendance_rate",
     "punctuality_rate",
+    "new_hire",
     "qa_evals",
     "qa_score",
     "qa_critical_errors",

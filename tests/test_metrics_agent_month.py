@@ -6,6 +6,7 @@ import pytest
 from core.policy import Policy
 from core.months import Month
 from metrics.agent_month import agent_month_metrics
+from metrics.ranking import rank_agents
 from metrics.scorecard import month_metrics
 from schemas.sources import SOURCES
 from tests.rows import OCTOBER, D, T, frame
@@ -79,7 +80,7 @@ LEDGER = frame(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutation testing ties each test to the functions it calls
 def card():
     result = agent_month_metrics(ROSTER, ATTENDANCE, QA, CSAT, COMPLAINTS, LEDGER, OCTOBER, POLICY, [])
     return {row["agent_id"]: row for row in result.iter_rows(named=True)}
@@ -210,3 +211,62 @@ def test_empty_month_gives_rows_with_zero_counts():
     assert result.height == 6
     assert result["scheduled_shifts"].to_list() == [0] * 6
     assert result["csat"].null_count() == 6
+
+
+# --- a whole month from its validated sources (what earlier months and last month's delta use) -------
+
+def october(**changes) -> dict[str, pl.DataFrame]:
+    valid = {s: pl.DataFrame(schema=SOURCES[s].columns) for s in SOURCES}
+    valid.update(teams=frame("teams", {"team_id": "T1"}, {"team_id": "T2"}), agents=ROSTER, attendance=ATTENDANCE,
+                 qa_evaluations=QA, csat_responses=CSAT, complaints=COMPLAINTS, discipline=LEDGER)
+    return {**valid, **changes}
+
+
+def test_last_months_composites_are_computed_from_its_data_with_its_complaint_history():
+    from metrics.scorecard import last_month_composites
+
+    policy = Policy(min_csat_responses=1)  # A1 (3 evaluations, 8 responses) is ranked; A2 (1 evaluation) is not
+    p0 = 5 / 9  # the center's top-2 responses: A1 5 of 8, A2 0 of 1
+    base = 100 * (0.4 * (90 + 85.5 + 70) / 300 + 0.3 * (5 + 20 * p0) / (8 + 20) + 0.2 * (4 - 0.5 * 2) / 6)
+    fresh = last_month_composites(october(), Month(2026, 11), policy, {})
+    assert fresh.rows() == [("A1", pytest.approx(base + 100 * 0.1 * 0.5))]  # C1 and C3 substantiated: conduct 0.5
+    september = {Month(2026, 9): frame("complaints", {"complaint_id": "C3", "received_at": T(2026, 9, 25),
+                                                      "status": "substantiated"})}
+    known = last_month_composites(october(), Month(2026, 11), policy, september)
+    assert known.rows() == [("A1", pytest.approx(base + 100 * 0.1 * 0.75))]  # C3 counted in September already
+    assert last_month_composites(None, Month(2026, 11), policy, {}) is None
+
+
+def test_a_whole_months_health_uses_the_complaint_history_for_statuses():
+    from metrics.month import month_health
+
+    premature = frame("discipline", {"action_id": "D9", "agent_id": "A2", "category": "verbal_warning",
+                                     "complaint_id": "C7"})
+    valid = october(discipline=pl.concat([LEDGER, premature]))
+    before = {Month(2026, 9): frame("complaints", {"complaint_id": "C7", "agent_id": "A2", "status": "investigating",
+                                                   "received_at": T(2026, 9, 20)})}
+    health = {row["team_id"]: row for row in month_health(valid, OCTOBER, POLICY, before).iter_rows(named=True)}
+    assert list(health) == ["T1", "T2", "ALL"]
+    t1 = health["T1"]
+    # T1: A1, A2, A3 active; penalties D1, D2 (A1), D4 (A2), D9 (A2); D2 fine and D4 dismissal are severe
+    assert (t1["headcount"], t1["penalties"], t1["severe_penalties"], t1["rewards"]) == (3, 4, 2, 1)
+    assert t1["csat"] == pytest.approx(5 / 9) and t1["qa_score"] == pytest.approx((90 + 85.5 + 70 + 100) / 4)
+    assert t1["premature_complaint_penalties"] == 1  # C7 still under investigation as of September's file
+    assert (t1["status"], health["ALL"]["headcount"]) == ("red", 6)
+    settled = {Month(2026, 9): before[Month(2026, 9)].with_columns(status=pl.lit("substantiated"))}
+    health = month_health(valid, OCTOBER, POLICY, settled)
+    assert health.filter(pl.col("team_id") == "T1")["premature_complaint_penalties"].item() == 0
+
+
+def test_the_scorecard_csv_has_the_spec_columns_in_order():
+    from metrics.scorecard import month_metrics, scorecard_csv
+
+    card = rank_agents(month_metrics(october(), OCTOBER, POLICY, {}), POLICY)
+    assert scorecard_csv(card).columns == [
+        "month", "agent_id", "agent_name", "team_id", "shift_pattern", "scheduled_shifts", "leave_shifts",
+        "worked_shifts", "absences", "late_count", "serious_late_count", "required_shifts", "attendance_rate",
+        "punctuality_rate", "new_hire", "qa_evals", "qa_score", "qa_critical_errors", "csat_responses", "csat",
+        "complaints_received", "complaints_substantiated", "penalties", "severe_penalties", "rewards", "ranked",
+        "not_ranked_reason", "quality", "satisfaction", "attendance", "conduct", "composite", "team_rank",
+        "cohort_rank", "cohort_percentile", "composite_delta", "qa_flagged_evaluator_share", "qa_score_adjusted"]
+    assert scorecard_csv(card).height == 6

@@ -55,7 +55,7 @@ AWARD_CARD = scorecard(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutation testing ties each test to the functions it calls
 def eligibility():
     frame_ = award_eligibility(AWARD_CARD, POLICY)
     return {(row["agent_id"], row["award"]): row for row in frame_.iter_rows(named=True)}
@@ -212,7 +212,7 @@ def test_a_penalty_citing_an_unknown_complaint_is_a_warning():
     assert "C-NONE found in no month up to this one" in warnings["warning"][0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutation testing ties each test to the functions it calls
 def health():
     result = management_health(HEALTH_CARD, LEDGER, EVALUATIONS, DEDUCTIONS, complaint_statuses(HISTORY),
                                ["T1", "T2", "T3"], OCTOBER, POLICY)

@@ -41,7 +41,7 @@ def by_id(frame: pl.DataFrame) -> dict:
     return {row["agent_id"]: row for row in frame.iter_rows(named=True)}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutation testing ties each test to the functions it calls
 def ranked():
     previous = pl.DataFrame({"agent_id": ["R1", "R2", "U1"], "composite": [80.0, 83.0, 70.0]})
     return by_id(rank_agents(CENTER, POLICY, previous))
