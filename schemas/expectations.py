@@ -6,15 +6,18 @@ distributions, coverage of the roster and of the center's calendar (core/calenda
 weekday-only center or a holiday is not a data problem; an export that stops early is). Each
 expectation warns or blocks the month as the policy's `expectation_severity` says (defaults below).
 
-Great Expectations takes seconds to import, so it is imported only inside `run_suites`:
-runs that do not validate (delivery alone, the UI loading the code) never pay for it.
+Great Expectations takes seconds to import, so it is imported only inside `run_suites` (a monthly
+run starts importing it in the background): runs that do not validate (delivery alone, the UI
+loading the code) never pay for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +59,10 @@ class ExpectationSpec:
     build: Callable[[Any, SuiteInputs], Any]
     on_received: bool = False  # judged on the rows received (before quarantine), not on the valid rows
     names_missing_days: Literal["after_last", "before_first", None] = None  # its examples: the expected days missing
+    # Its examples name failing rows by id. GX collects the id of every unexpected row one by one (seconds on a
+    # large month), so only expectations whose unexpected rows are few and worth naming ask for it: not a
+    # `mostly` share over the whole month, where most rows may be "unexpected" (every CSAT 5) and none is wrong.
+    names_rows: bool = False
 
     @property
     def key(self) -> str:
@@ -107,7 +114,8 @@ SUITES: list[ExpectationSpec] = [
                       + ("" if source in SNAPSHOT_SOURCES else ", per expected working day"),
                       _volume(source), on_received=True) for source in SOURCE_NAMES],
     ExpectationSpec("teams", "supervisor_email_mostly_present", WARN, "at least half the teams have a supervisor_email",
-                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="supervisor_email", mostly=0.5)),
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="supervisor_email", mostly=0.5),
+                    names_rows=True),
     ExpectationSpec("attendance", "every_active_agent_present", WARN,
                     f"every agent active for {MIN_ACTIVE_DAYS}+ days of the month has shifts in attendance",
                     lambda gxe, inputs: gxe.ExpectColumnDistinctValuesToContainSet(
@@ -131,9 +139,10 @@ SUITES: list[ExpectationSpec] = [
     ExpectationSpec("csat_responses", "one_response_per_contact", WARN,
                     "no two responses for one contact (same agent, time and channel)",
                     lambda gxe, _: gxe.ExpectCompoundColumnsToBeUnique(
-                        column_list=["agent_id", "responded_at", "channel"])),
+                        column_list=["agent_id", "responded_at", "channel"]), names_rows=True),
     ExpectationSpec("complaints", "mostly_attributed", WARN, "at least half the complaints name an agent",
-                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="agent_id", mostly=0.5)),
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="agent_id", mostly=0.5),
+                    names_rows=True),
 ]
 EXPECTATION_KEYS = frozenset(spec.key for spec in SUITES)
 RESULT_COLUMNS = {"source": pl.String, "expectation": pl.String, "severity": pl.String, "passed": pl.Boolean,
@@ -178,9 +187,11 @@ def _observed(result: dict) -> str:
     return ""
 
 
-def _examples(result: dict) -> str:
+def _examples(result: dict, names_rows: bool) -> str:
     if result.get("partial_missing_list"):
         return "missing: " + "; ".join(sorted(str(value) for value in result["partial_missing_list"])[:10])
+    if not names_rows:  # a share over the month: its unexpected values (null, 5) are no example of anything
+        return ""
     rows = result.get("partial_unexpected_index_list") or []
     if rows and isinstance(rows[0], dict):  # {id column: value, checked column(s): value}
         # GX puts the checked column first and the id column last: the id reads better first.
@@ -190,6 +201,13 @@ def _examples(result: dict) -> str:
 
 def _text(value) -> str:
     return "null" if value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "NaT" else str(value)
+
+
+def start_importing_great_expectations() -> None:
+    """Import GX in the background: a monthly run reads and validates its files meanwhile (polars lets go
+    of the GIL), and data_believability finds it imported instead of waiting seconds for it."""
+    threading.Thread(target=importlib.import_module, args=("great_expectations.expectations",),
+                     name="import-great-expectations", daemon=True).start()
 
 
 def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], inputs: SuiteInputs,
@@ -245,7 +263,7 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
                 elif low is not None or high is not None:
                     observed += f" (allowed from {low})" if high is None else f" (allowed up to {high})"
                 spec = by_name[result.expectation_config.meta["ccpulse"]]
-                examples = _examples(result.result)
+                examples = _examples(result.result, spec.names_rows)
                 if spec.names_missing_days and not result.success:  # the dates a person must look for
                     examples = "missing: " + ", ".join(_iso(missing_days[spec.names_missing_days]))
                 record(spec, bool(result.success), observed, examples)
@@ -263,7 +281,13 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
             gaps = calendar_gaps(inputs.calendar.expected_days, frame["shift_date"].unique().to_list()) \
                 if source == "attendance" else None
             missing = {"after_last": gaps.after_last, "before_first": gaps.before_first} if gaps else None
-            validate(source, checked, gx_frame(source, frame, inputs.policy), SOURCES[source].id_column, missing)
+            pandas_copy = gx_frame(source, frame, inputs.policy)
+            by_row = [(spec, e) for spec, e in checked if spec.names_rows]
+            overall = [(spec, e) for spec, e in checked if not spec.names_rows]
+            if overall:
+                validate(source, overall, pandas_copy, None, missing)
+            if by_row:
+                validate(f"{source} rows", by_row, pandas_copy, SOURCES[source].id_column, missing)
     if docs_dir is not None:
         context.build_data_docs(site_names=["ccpulse"])
     order = {spec.key: n for n, spec in enumerate(SUITES)}
