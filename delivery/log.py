@@ -46,18 +46,26 @@ class DeliveryLog:
     def __init__(self, month_dir: Path):
         self.path = Path(month_dir) / LOG_FILE
         self._lock = FileLock(str(Path(month_dir) / ".delivery_log.lock"))
+        self._held: list[dict] | None = None  # the rows, kept while the lock is held: no one else writes then
 
     @contextmanager
     def locked(self, wait_seconds: float = 60) -> Iterator["DeliveryLog"]:
         try:
             with self._lock.acquire(timeout=wait_seconds):
-                yield self
+                self._held = self._read()
+                try:
+                    yield self
+                finally:
+                    self._held = None
         except Timeout as exc:
             raise DeliveryBusy(f"another delivery of {self.path.parent.name} holds {self._lock.lock_file}; "
                                f"waited {wait_seconds:g}s") from exc
 
     def rows(self) -> list[dict]:
         """Every row, as the values were given (the CSV's spreadsheet escaping undone)."""
+        return list(self._held) if self._held is not None else self._read()
+
+    def _read(self) -> list[dict]:
         if not self.path.exists():
             return []
         with self.path.open(encoding="utf-8-sig", newline="") as handle:
@@ -81,3 +89,5 @@ class DeliveryLog:
         writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in every)
         # The BOM lets Excel open Chinese names correctly.
         write_bytes_atomically(self.path, b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+        if self._held is not None:
+            self._held = every
