@@ -19,7 +19,7 @@ from metrics.health import CENTER as CENTER_ID
 from metrics.health import cited_status, unknown_complaint_warnings
 from reports.context import center_context, report_titles, team_context
 from reports.inputs import ReportInputs
-from reports.render import Earlier, Rendered, Renderer, RenderJob, render_many
+from reports.render import Earlier, Rendered, RenderJob, process_renderer, render_many
 from schemas.validate import ValidationOutcome
 
 CENTER_REPORT_FILE = "center_report.pdf"
@@ -118,14 +118,15 @@ def center_report(context: AssetExecutionContext, settings: CcpulseSettings, rep
     month = partition_month(context.partition_key)
     folder = settings.month_dir(month)
     target = folder / CENTER_REPORT_FILE
-    renderer = Renderer()
+    renderer = process_renderer()
+    refused_before = len(renderer.fetcher.refused)
     rendered = renderer.render("center.html", center_context(report_inputs), target,
                                _earlier(read_manifest(folder), CENTER_REPORT_FILE), report_inputs.policy.timezone)
     entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered)
     record_reports(folder, str(month), CENTER, [entry])
     return MaterializeResult(value=[entry], metadata={
         "path": MetadataValue.path(str(target)), "pages": rendered.pages, "sha256": rendered.sha256,
-        "generated_at": rendered.generated_at, "refused_urls": len(renderer.fetcher.refused)})
+        "generated_at": rendered.generated_at, "refused_urls": len(renderer.fetcher.refused) - refused_before})
 
 
 @monthly_asset(
@@ -144,7 +145,8 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
     manifest = read_manifest(folder)
     timezone = report_inputs.policy.timezone
     started = dt.datetime.now()
-    jobs = [RenderJob("team.html", team_context, (report_inputs.for_team(team_id), team_id), folder / files[team_id],
+    per_team = report_inputs.by_team(staffed)
+    jobs = [RenderJob("team.html", team_context, (per_team[team_id], team_id), folder / files[team_id],
                       _earlier(manifest, files[team_id]), timezone) for team_id in staffed]
     rendered = render_many(jobs)
     seconds = (dt.datetime.now() - started).total_seconds()

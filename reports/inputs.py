@@ -38,25 +38,36 @@ class ReportInputs:
     evaluations: pl.DataFrame  # the month's valid QA evaluations (agent_id, evaluator_id), for who evaluated whom
     unaddressed: dict[str, str] = field(default_factory=dict)  # team_id → why its report has no recipient
 
-    def for_team(self, team_id: str) -> "ReportInputs":
-        """Only what the team's report needs: its own agents' rows (and the center's trend)."""
-        members = self.scorecard.filter(pl.col("team_id") == team_id)["agent_id"].implode()
-        mine = pl.col("agent_id").is_in(members)
-        return replace(
+    def by_team(self, team_ids: list[str]) -> dict[str, "ReportInputs"]:
+        """Per team, only what its report needs: its own agents' rows (and the center's trend). The large
+        frames are split once for all teams, not filtered once per team; rows keep their order."""
+        team_of_agent = self.scorecard.select("agent_id", pl.col("team_id").alias("_team"))
+
+        def split(frame: pl.DataFrame, by_agent: bool = False) -> dict[str, pl.DataFrame]:
+            keyed = frame.join(team_of_agent, on="agent_id", how="inner", maintain_order="left") if by_agent \
+                else frame.with_columns(pl.col("team_id").alias("_team"))
+            parts = {key[0]: part.drop("_team") for key, part in keyed.partition_by("_team", as_dict=True).items()}
+            return {team: parts.get(team, frame.clear()) for team in team_ids}
+
+        scorecard, winners, coaching, deductions, teams = (
+            split(frame) for frame in (self.scorecard, self.winners, self.coaching, self.deductions, self.teams))
+        eligibility, ledger, complaints, evaluations = (
+            split(frame, by_agent=True) for frame in (self.eligibility, self.ledger, self.complaints, self.evaluations))
+        return {team: replace(
             self,
-            scorecard=self.scorecard.filter(pl.col("team_id") == team_id),
-            health=self.health.filter(pl.col("team_id").is_in([team_id, CENTER])),
-            trend=self.trend.filter(pl.col("team_id").is_in([team_id, CENTER])),
-            eligibility=self.eligibility.filter(mine),
-            winners=self.winners.filter(pl.col("team_id") == team_id),
-            coaching=self.coaching.filter(pl.col("team_id") == team_id),
-            ledger=self.ledger.filter(mine),
-            complaints=self.complaints.filter(mine),
-            deductions=self.deductions.filter(pl.col("team_id") == team_id),
-            evaluations=self.evaluations.filter(mine),
-            teams=self.teams.filter(pl.col("team_id") == team_id),
-            unaddressed={k: v for k, v in self.unaddressed.items() if k == team_id},
-        )
+            scorecard=scorecard[team],
+            health=self.health.filter(pl.col("team_id").is_in([team, CENTER])),
+            trend=self.trend.filter(pl.col("team_id").is_in([team, CENTER])),
+            eligibility=eligibility[team],
+            winners=winners[team],
+            coaching=coaching[team],
+            ledger=ledger[team],
+            complaints=complaints[team],
+            deductions=deductions[team],
+            evaluations=evaluations[team],
+            teams=teams[team],
+            unaddressed={k: v for k, v in self.unaddressed.items() if k == team},
+        ) for team in team_ids}
 
 
 def group_sizes(scorecard: pl.DataFrame) -> dict[str, dict]:

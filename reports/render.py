@@ -98,9 +98,16 @@ class Renderer:
 _worker: Renderer | None = None
 
 
-def _start_worker() -> None:
+def process_renderer() -> Renderer:
+    """This process's renderer, made on first use: its fonts and stylesheet are loaded once."""
     global _worker
-    _worker = Renderer()
+    if _worker is None:
+        _worker = Renderer()
+    return _worker
+
+
+def _start_worker() -> None:
+    process_renderer()
 
 
 @dataclass(frozen=True)
@@ -121,14 +128,20 @@ def _render_job(renderer: Renderer, job: RenderJob) -> Rendered:
 
 
 def _render_in_worker(job: RenderJob) -> Rendered:
-    return _render_job(_worker, job)
+    return _render_job(process_renderer(), job)
+
+
+# Starting a worker process (imports, fonts, stylesheet) costs about as much as rendering a few reports:
+# a handful of teams is rendered here, in this process.
+JOBS_PER_WORKER_STARTED = 4
 
 
 def render_many(jobs: list[RenderJob], workers: int | None = None) -> list[Rendered]:
-    """Render the jobs in parallel processes; what was written, in job order."""
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    """Render the jobs in parallel processes (in this one when they are few); what was written, in job order."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) // JOBS_PER_WORKER_STARTED))
     if workers == 1:
-        renderer = Renderer()
-        return [_render_job(renderer, job) for job in jobs]
+        return [_render_job(process_renderer(), job) for job in jobs]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker) as pool:
-        return list(pool.map(_render_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+        # One job at a time: a report takes about a second, so a worker that finishes early takes the next one
+        # instead of idling while the other works through a long chunk.
+        return list(pool.map(_render_in_worker, jobs))

@@ -345,9 +345,9 @@ def test_the_fetcher_refuses_everything_outside_the_templates(tmp_path):
 
 # --- a big team -----------------------------------------------------------------------------------
 
-def test_a_team_of_500_paginates_cleanly(tmp_path_factory, patch):
+def test_a_team_of_250_paginates_cleanly(tmp_path_factory, patch):
     data = tmp_path_factory.mktemp("data_big")
-    generate(GenerateOptions(agents=500, team_size=500, month=MONTH, out=data, months_back=0, seed=5))
+    generate(GenerateOptions(agents=250, team_size=250, month=MONTH, out=data, months_back=0, seed=5))
     out = run(tmp_path_factory, patch, data)
     card = read_csv(out / "agent_scorecard.csv")
     (path,) = list((out / "teams").glob("*.pdf"))
