@@ -146,6 +146,9 @@ def run_month(month: Month, data: str | None, out: str, policy: str | None = Non
     if source == "files" and data:
         check_month_folder(Path(data), month)  # before the seconds that importing the pipeline takes
     _configure(data, out, policy, column_mapping, source, sql_queries)
+    from schemas.expectations import start_importing_great_expectations
+
+    start_importing_great_expectations()
     from pipelines.jobs import MONTHLY_JOB
 
     return _execute(MONTHLY_JOB, month, skip=() if send else ("delivery",))
