@@ -189,7 +189,7 @@ def team_brief(inputs: ReportInputs, team_id: str) -> list[str]:
     sentences.append(_moves(t, inputs, [team_id], {team_id: t("brief_your_team")}))
 
     coached = inputs.coaching.filter(pl.col("on_coaching_list")).sort("agent_name")
-    new_hires = inputs.coaching.filter(pl.col("new_hire") & ~pl.col("on_coaching_list")).sort("agent_name")
+    new_hires = inputs.coaching.filter(pl.col("new_hire")).sort("agent_name")  # all of them, as the center brief counts
     parts = []
     if coached.height:
         card = {row["agent_id"]: row for row in inputs.scorecard.iter_rows(named=True)}

@@ -25,7 +25,7 @@ from schemas.sources import DEDUCTION_CATEGORIES, SEVERITIES
 TREND_MONTHS = 12
 SMALL_MULTIPLES = 24  # teams drawn one by one in the center report; more would be unreadable
 TOP_DEDUCTION_ITEMS = 8
-SMALL_GROUP = 20  # an award rate over fewer agents swings with one person: marked †
+SMALL_GROUP = 20  # an award rate over fewer agents swings with one person: marked ‡ († marks a small sample)
 
 
 # --- figures ---------------------------------------------------------------------------------------
@@ -288,6 +288,8 @@ def policy_rows(t: Translator, policy: Policy) -> list[dict]:
         elif key == "expectation_severity":
             text = t.join([f"{t('expectation_' + name.split('.', 1)[1])}: {t('severity_' + level)}"
                            for name, level in value.items()]) or t("policy_defaults")
+        elif isinstance(value, bool):  # before numbers: a bool is an int to Python
+            text = t("answer_yes" if value else "answer_no")
         elif isinstance(value, (list, tuple)):
             text = t.join([str(item) for item in value]) or t("none")
         elif isinstance(value, float):

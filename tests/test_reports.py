@@ -2,6 +2,7 @@
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +37,16 @@ def pdf_fonts(path: Path) -> set[str]:
         for font in page["/Resources"].get("/Font", {}).values():
             fonts.add(str(font.get_object()["/BaseFont"]))
     return fonts
+
+
+def words_past_the_right_edge(path: Path) -> list[str]:
+    """Words that run past the right edge of their page: a reader of the page never sees all of them."""
+    boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    past = []
+    for width, body in re.findall(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', boxes, re.S):
+        past += [word for x_max, word in re.findall(r'xMax="([\d.]+)"[^>]*>([^<]*)</word>', body)
+                 if float(x_max) > float(width)]
+    return past
 
 
 def run(tmp_path_factory, monkeypatch_scope, data: Path, policy: str | None = None) -> Path:
@@ -105,7 +116,7 @@ def test_page_one_of_the_center_report_says_what_to_act_on(month_out):
         assert flat(teams[row["team_id"]]) in page_one
         if "premature_complaint_penalties>=1" in row["flags"]:
             count = row["premature_complaint_penalties"]
-            assert flat(f"{count} {'penalty' if count == 1 else 'penalties'} citing a complaint not found "
+            assert flat(f"{count} {'penalty' if count == 1 else 'penalties'} citing a complaint not "
                         "substantiated") in page_one
         if row["flags"].startswith("severe"):
             assert flat(f"{number(row['severe_penalty_rate_per_100'])} severe penalties per 100") in page_one
@@ -123,7 +134,7 @@ def test_page_one_of_the_center_report_says_what_to_act_on(month_out):
 def test_flags_criteria_and_the_policy_read_as_words_not_code(month_out):
     text = flat("\n".join(pdf_text(month_out / "center_report.pdf")))
     assert "<0.96" not in text and "CSAT" in text and flat("< 96%") in text  # rates as percentages
-    for literal in ("{'", "['", "{}", "[]", "True", "None"):
+    for literal in ("{'", "['", "{}", "[]", "True", "False", "None"):
         assert literal not in text, literal  # no Python literal in the policy appendix
     card = read_csv(month_out / "agent_scorecard.csv")
     team_id = card["team_id"].mode()[0]
@@ -132,6 +143,11 @@ def test_flags_criteria_and_the_policy_read_as_words_not_code(month_out):
     assert ">=" not in team and "cohort_percentile" not in team
     unranked = card.filter((pl.col("team_id") == team_id) & ~pl.col("ranked")).height
     assert flat(f"{unranked} of {card.filter(pl.col('team_id') == team_id).height} agents are not ranked") in team
+
+
+def test_no_table_runs_past_the_page_edge(month_out):
+    for path in [month_out / "center_report.pdf", *sorted((month_out / "teams").glob("*.pdf"))]:
+        assert words_past_the_right_edge(path) == [], path.name
 
 
 def test_a_team_report_names_its_coaching_list_in_its_brief(month_out):
