@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages ccpulse needs beyond Python: Pango/HarfBuzz for WeasyPrint, Noto CJK so
-# Chinese names render as glyphs, poppler-utils to look at PDF pages (pdftoppm), and
+# Chinese names render as glyphs, poppler-utils to look at PDF pages (pdftoppm; the tests find words past a page edge with pdftotext), and
 # PostgreSQL's server, which the SQL-source tests start in a temporary folder of their own.
 # Installs what is missing when run as root; otherwise prints the exact command and fails.
 set -euo pipefail
