@@ -6,6 +6,7 @@ import pytest
 from core.policy import Policy
 from core.months import Month
 from metrics.agent_month import agent_month_metrics
+from metrics.complaints import substantiated_before
 from metrics.ranking import rank_agents
 from metrics.scorecard import month_metrics
 from schemas.sources import SOURCES
@@ -151,6 +152,16 @@ def test_a_complaint_substantiated_in_an_earlier_month_is_not_counted_again():
     again = agent_month_metrics(ROSTER, ATTENDANCE, QA, CSAT, COMPLAINTS, LEDGER, OCTOBER, POLICY, ["C3"])
     a1 = again.filter(pl.col("agent_id") == "A1").row(0, named=True)
     assert (a1["complaints_received"], a1["complaints_substantiated"]) == (2, 1)
+
+
+def test_substantiated_before_looks_only_at_earlier_months():
+    def substantiated(complaint_id):
+        return frame("complaints", {"complaint_id": complaint_id, "agent_id": "A1", "received_at": T(2026, 9, 2),
+                                    "status": "substantiated"})
+
+    history = {Month(2026, 8): substantiated("C8"), Month(2026, 9): substantiated("C9"), OCTOBER: substantiated("C10"),
+               Month(2026, 11): substantiated("C11")}
+    assert substantiated_before(history, OCTOBER) == ["C8", "C9"]  # October's own file is October's to count
 
 
 def test_each_complaint_is_substantiated_once_across_three_months():

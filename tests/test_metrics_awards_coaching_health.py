@@ -108,6 +108,12 @@ def test_winners():
     assert by_award["most_improved"] == ["S3", "S5", "S1"]
     assert by_award["lucky_draw"] == draw.winners
     assert winners.columns == ["month", "award", "agent_id", "agent_name", "team_id", "reason"]
+    s2 = winners.filter(pl.col("agent_id") == "S2").row(0, named=True)
+    assert (s2["month"], s2["agent_name"], s2["team_id"]) == ("2026-10", "name S2", "T1")
+    nobody = award_winners(AWARD_CARD, eligibility.with_columns(eligible=pl.lit(False)),
+                           lucky_draw(eligibility.with_columns(eligible=pl.lit(False)), OCTOBER, POLICY),
+                           partial(award_deed, Translator("en")))
+    assert nobody.height == 0 and nobody.schema == winners.schema  # an empty awards.csv keeps its columns
     star = winners.filter(pl.col("award") == "service_star").row(0, named=True)
     assert star["reason"] == ("No. 2 of 21 in the day cohort (composite 80.0); QA 92.0, CSAT 97.0% (n=30); "
                               "no complaints, penalties, critical errors or absences")
@@ -138,16 +144,25 @@ def test_coaching_list_and_buddies():
         person("B4", shift_pattern="night", composite=70.0, cohort_percentile=0.95, qa_score=75.0),
         person("U2", ranked=False, composite=None, cohort_percentile=None, serious_late_count=1, qa_score=79.9),
         person("X1", team_id="T2", composite=99.0, cohort_percentile=1.0),  # another team's best: not a buddy
+        person("B5", composite=80.0, cohort_percentile=0.5),       # ranked, not coached, below B0: not the buddy
+        person("Q0", ranked=False, composite=None, cohort_percentile=None, qa_score=None),  # no figure: no reason
+        person("A9", team_id="T2", serious_late_count=1),          # T2's only one: listed after T1's agents
     )
-    plan = {row["agent_id"]: row for row in coaching_list(cards).iter_rows(named=True)}
-    assert sorted(plan) == ["B2", "B3", "B4", "N1", "U2"]
+    listed = coaching_list(cards)
+    assert listed.columns == ["month", "team_id", "agent_id", "agent_name", "shift_pattern", "on_coaching_list",
+                              "new_hire", "reasons", "buddy_agent_id", "buddy_agent_name"]
+    assert listed["agent_id"].to_list() == ["B2", "B3", "B4", "N1", "U2", "A9"]  # by team, then agent
+    plan = {row["agent_id"]: row for row in listed.iter_rows(named=True)}
+    assert (plan["N1"]["month"], plan["N1"]["agent_name"], plan["N1"]["shift_pattern"], plan["N1"]["new_hire"]) == (
+        "2026-10", "name N1", "day", True)
+    assert (plan["B2"]["buddy_agent_name"], plan["A9"]["buddy_agent_id"]) == ("name B0", "X1")
     assert plan["B2"]["reasons"] == "qa_critical_error"
     assert plan["B3"]["reasons"] == "bottom_10pct_of_cohort"
     assert plan["B4"]["reasons"] == "qa_score<80"
     assert plan["U2"]["reasons"] == "qa_score<80;serious_lateness"
     assert (plan["N1"]["on_coaching_list"], plan["N1"]["reasons"]) == (False, "")
     assert {a: plan[a]["buddy_agent_id"] for a in plan} == {
-        "B2": "B0", "B3": "B0", "N1": "B0", "U2": "B0", "B4": None}
+        "B2": "B0", "B3": "B0", "N1": "B0", "U2": "B0", "B4": None, "A9": "X1"}
 
 
 # --- management health ----------------------------------------------------------------------
@@ -207,9 +222,17 @@ def test_complaint_status_is_the_latest_months_row():
 
 
 def test_a_penalty_citing_an_unknown_complaint_is_a_warning():
-    warnings = unknown_complaint_warnings(LEDGER, complaint_statuses(HISTORY))
-    assert warnings["key"].to_list() == ["D3"]
-    assert "C-NONE found in no month up to this one" in warnings["warning"][0]
+    ledger = pl.concat([LEDGER, frame("discipline", {"action_id": "D0", "agent_id": "A2", "category": "fine",
+                                                     "incident_date": D(2026, 10, 2), "action_date": D(2026, 10, 2),
+                                                     "complaint_id": "C-GONE"})])  # last in, first by id
+    warnings = unknown_complaint_warnings(ledger, complaint_statuses(HISTORY))
+    assert warnings.rows() == [
+        ("discipline", "D0", "C-GONE", "cites complaint_id C-GONE found in no month up to this one; "
+                                       "counted as not substantiated"),
+        ("discipline", "D3", "C-NONE", "cites complaint_id C-NONE found in no month up to this one; "
+                                       "counted as not substantiated"),
+    ]
+    assert warnings.columns == ["source", "key", "complaint_id", "warning"]
 
 
 @pytest.fixture  # per test: mutation testing ties each test to the functions it calls

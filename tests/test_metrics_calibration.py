@@ -164,3 +164,21 @@ def test_award_fairness_counts_every_group_and_award_even_without_winners():
     assert rows[("site", "上海", "most_improved")]["winners"] == 0
     assert table.columns == ["month", "group_kind", "group", "active_agents", "ranked_agents", "award", "winners",
                              "award_rate", "center_award_rate"]
+    assert table["month"].unique().to_list() == ["2026-10"]
+    assert rows[("shift_pattern", "day", "most_improved")]["center_award_rate"] == 0.0  # no one in the center won it
+    assert {table[c].dtype for c in ("active_agents", "ranked_agents", "winners")} == {pl.Int64}
+    # sorted by kind, group, then the awards in SPEC order
+    assert [(r[0], r[1]) for r in table.select("group_kind", "group").unique(maintain_order=True).rows()] == [
+        ("shift_pattern", "day"), ("shift_pattern", "night"), ("site", "上海"), ("site", "成都")]
+    assert table["award"].to_list()[:4] == ["service_star", "perfect_attendance", "most_improved", "lucky_draw"]
+
+
+def test_award_fairness_puts_a_team_without_a_site_under_an_empty_site():
+    card = pl.DataFrame({"agent_id": ["A1", "A2"], "ranked": [True, True], "shift_pattern": ["day", "day"],
+                         "team_id": ["T1", "T9"]})  # T9 is not in the teams file
+    teams = pl.DataFrame({"team_id": ["T1"], "site": [None]}, schema={"team_id": pl.String, "site": pl.String})
+    table = award_fairness(card, pl.DataFrame({"agent_id": [], "award": []}, schema={"agent_id": pl.String,
+                                                                                       "award": pl.String}),
+                           teams, "2026-10")
+    sites = table.filter(pl.col("group_kind") == "site")
+    assert sites["group"].unique().to_list() == [""] and sites["active_agents"].unique().to_list() == [2]
