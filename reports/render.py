@@ -95,15 +95,15 @@ class Renderer:
                         tuple(context.get("brief", ())))
 
 
-_worker: Renderer | None = None
+_renderer: Renderer | None = None
 
 
 def process_renderer() -> Renderer:
     """This process's renderer, made on first use: its fonts and stylesheet are loaded once."""
-    global _worker
-    if _worker is None:
-        _worker = Renderer()
-    return _worker
+    global _renderer
+    if _renderer is None:
+        _renderer = Renderer()
+    return _renderer
 
 
 def _start_worker() -> None:
