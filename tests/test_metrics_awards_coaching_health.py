@@ -216,6 +216,9 @@ HISTORY = {
 def test_complaint_status_is_the_latest_months_row():
     statuses = dict(complaint_statuses(HISTORY).select("complaint_id", "status").iter_rows())
     assert statuses == {"C-SEP": "substantiated", "C-OPEN": "investigating", "C-LATE": "unsubstantiated"}
+    newest_first = complaint_statuses(dict(reversed(list(HISTORY.items()))))  # the months' order is the calendar's
+    assert dict(newest_first.select("complaint_id", "status").iter_rows()) == statuses
+    assert newest_first.filter(pl.col("complaint_id") == "C-LATE")["status_month"].to_list() == ["2026-10"]
     september_only = dict(complaint_statuses({Month(2026, 9): HISTORY[Month(2026, 9)]}).select(
         "complaint_id", "status").iter_rows())
     assert september_only["C-LATE"] == "open"

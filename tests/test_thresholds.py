@@ -128,7 +128,8 @@ def test_coaching_edges(values, reasons):
 # --- §8 management health: edges and every status --------------------------------------------------
 
 def health_of(agents: int = 20, severe: int = 0, untimely: int = 0, actions: int = 5, covered: int | None = None,
-              top2: int | None = 24, responses: int = 25, premature: bool = False, policy: Policy = POLICY):
+              top2: int | None = 24, responses: int = 25, premature: bool = False, policy: Policy = POLICY,
+              **columns: list):
     """One team T1 of `agents`, the given severe penalties among `actions` ledger rows (`untimely` of them
     late), `covered` agents with 3+ QA evaluations (all by default), CSAT `top2` of `responses`."""
     covered = agents if covered is None else covered
@@ -139,7 +140,9 @@ def health_of(agents: int = 20, severe: int = 0, untimely: int = 0, actions: int
         "csat_responses": [responses if n == 0 else 0 for n in range(agents)] if top2 is not None else [0] * agents,
         "qa_score_sum": [270.0] * agents, "worked_shifts": [20] * agents, "required_shifts": [20] * agents,
         "ranked": [False] * agents, "cohort_percentile": [None] * agents, "penalties": [0] * agents,
-    }, schema_overrides={"exit_date": pl.Date, "cohort_percentile": pl.Float64})
+    }, schema_overrides={"exit_date": pl.Date, "cohort_percentile": pl.Float64}).with_columns(
+        pl.Series(name, values, dtype=pl.Float64 if name == "cohort_percentile" else None)
+        for name, values in columns.items())  # per-agent values a test sets
     rows = []
     for n in range(actions):
         late = n < untimely
@@ -152,6 +155,14 @@ def health_of(agents: int = 20, severe: int = 0, untimely: int = 0, actions: int
     health = management_health(card, ledger, frame("qa_evaluations").clear(), frame("qa_deductions").clear(),
                                complaint_statuses(complaints), ["T1"], OCTOBER, policy)
     return {row["team_id"]: row for row in health.iter_rows(named=True)}
+
+
+def test_a_top_performer_is_from_the_ninetieth_percentile_and_needs_a_penalty():
+    # A0 exactly at 0.9 with a penalty counts; just under 0.9, no penalty, unranked or mid-cohort do not
+    health = health_of(agents=5, ranked=[True, True, True, False, True],
+                       cohort_percentile=[0.9, 0.9 - EPSILON, 0.95, None, 0.5], penalties=[1, 1, 0, 2, 1])
+    assert health["T1"]["undisciplined_top_performers"] == 1 and health["ALL"]["undisciplined_top_performers"] == 1
+    assert health["T1"]["month"] == "2026-10"
 
 
 def test_a_calm_team_and_center_are_green_with_no_flag():
