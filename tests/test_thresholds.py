@@ -56,6 +56,19 @@ def test_tenure_of_exactly_thirty_days_is_not_a_new_hire(hired, new_hire):
     assert card["new_hire"].to_list() == [new_hire]
 
 
+def test_tied_agents_share_the_best_rank_and_the_next_rank_skips():
+    # A1, A2, A3 tie on every figure: each is 1st ("min" ranks), A4 below them is 4th
+    rows = [ranking_row(agent_id=f"A{n}") for n in (1, 2, 3)] + [ranking_row(agent_id="A4", qa_score=80.0)]
+    ranked = rank_agents(pl.DataFrame(rows), POLICY).sort("agent_id")
+    assert ranked["team_rank"].to_list() == [1, 1, 1, 4] and ranked["cohort_rank"].to_list() == [1, 1, 1, 4]
+
+
+def test_the_attendance_component_never_falls_below_zero():
+    # 8 lates at 0.25 outweigh 1 worked shift of 20: (1 - 2) / 20 is floored at 0
+    ranked = rank_agents(pl.DataFrame([ranking_row(worked_shifts=1, late_count=8)]), POLICY).row(0, named=True)
+    assert ranked["attendance"] == 0.0
+
+
 # --- §6 awards ------------------------------------------------------------------------------------
 
 def award_row(**values) -> dict:
@@ -65,6 +78,15 @@ def award_row(**values) -> dict:
            "qa_critical_errors": 0, "absences": 0, "required_shifts": 20, "leave_shifts": 0, "late_count": 0,
            "serious_late_count": 0, "attendance_rate": 1.0, "composite_delta": 10.0}
     return {**row, **values}
+
+
+def test_eligibility_rows_come_by_award_then_agent_with_the_month():
+    card = pl.DataFrame([award_row(agent_id="A2"), award_row(agent_id="A1")],
+                        schema_overrides={"composite_delta": pl.Float64, "cohort_percentile": pl.Float64})
+    rows = award_eligibility(card, POLICY)
+    assert rows.columns == ["month", "agent_id", "award", "eligible", "unmet"]
+    assert rows.select("award", "agent_id").rows() == sorted(rows.select("award", "agent_id").rows())
+    assert rows["agent_id"].to_list()[:2] == ["A1", "A2"] and rows["month"].unique().to_list() == ["2026-10"]
 
 
 def unmet(award: str, **values) -> str | None:
