@@ -60,8 +60,9 @@ class ExpectationSpec:
     on_received: bool = False  # judged on the rows received (before quarantine), not on the valid rows
     names_missing_days: Literal["after_last", "before_first", None] = None  # its examples: the expected days missing
     # Its examples name failing rows by id. GX collects the id of every unexpected row one by one (seconds on a
-    # large month), so only expectations whose unexpected rows are few and worth naming ask for it: not a
-    # `mostly` share over the whole month, where most rows may be "unexpected" (every CSAT 5) and none is wrong.
+    # large month), so only expectations whose unexpected rows are few and worth naming ask for it (teams without
+    # an address, unattributed complaints, duplicate responses); not a share over every shift or response of the
+    # month, where most rows may be "unexpected" (every CSAT 5) and none of them is wrong.
     names_rows: bool = False
 
     @property
