@@ -41,7 +41,8 @@ class ReportInputs:
     def by_team(self, team_ids: list[str]) -> dict[str, "ReportInputs"]:
         """Per team, only what its report needs: its own agents' rows (and the center's trend). The large
         frames are split once for all teams, not filtered once per team; rows keep their order."""
-        team_of_agent = self.scorecard.select("agent_id", pl.col("team_id").alias("_team"))
+        # distinct pairs: an agent listed twice gives its rows once (as a filter would), to each of its teams
+        team_of_agent = self.scorecard.select("agent_id", pl.col("team_id").alias("_team")).unique(maintain_order=True)
 
         def split(frame: pl.DataFrame, by_agent: bool = False) -> dict[str, pl.DataFrame]:
             keyed = frame.join(team_of_agent, on="agent_id", how="inner", maintain_order="left") if by_agent \
