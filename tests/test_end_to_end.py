@@ -12,6 +12,7 @@ from core.months import Month
 from pipelines.cli import run_month
 from schemas.sources import SOURCES
 from synthetic.generator import GenerateOptions, generate
+from tests.spec_columns import SPEC_FAIRNESS, SPEC_HEALTH, SPEC_SCORECARD
 
 MONTH = Month(2026, 10)
 
@@ -118,21 +119,6 @@ def read_output(folder: Path, name: str) -> pl.DataFrame:
     return pl.read_csv(raw[3:], infer_schema_length=None)
 
 
-# The columns of SPEC §9 (and §13), written from the SPEC: a column the product forgets or moves fails here.
-SPEC_METRICS = ["scheduled_shifts", "leave_shifts", "worked_shifts", "absences", "late_count", "serious_late_count",
-                "required_shifts", "attendance_rate", "punctuality_rate", "new_hire", "qa_evals", "qa_score",
-                "qa_critical_errors", "csat_responses", "csat", "complaints_received", "complaints_substantiated",
-                "penalties", "severe_penalties", "rewards"]
-SPEC_SCORECARD = (["month", "agent_id", "agent_name", "team_id", "shift_pattern"] + SPEC_METRICS
-                  + ["ranked", "not_ranked_reason", "quality", "satisfaction", "attendance", "conduct", "composite",
-                     "team_rank", "cohort_rank", "cohort_percentile", "composite_delta"]
-                  + ["qa_flagged_evaluator_share", "qa_score_adjusted"])  # §13's two, after §9's
-SPEC_HEALTH = ["month", "team_id", "headcount", "penalties", "severe_penalties", "rewards", "penalty_rate_per_100",
-               "severe_penalty_rate_per_100", "reward_penalty_ratio", "median_action_lag_days", "untimely_action_share",
-               "premature_complaint_penalties", "qa_coverage", "discretionary_deduction_share", "attrition_rate",
-               "csat", "qa_score", "attendance_rate", "undisciplined_top_performers", "status", "flags"]
-
-
 def test_the_outputs_have_the_specs_columns(finished_month):
     _, out, _ = finished_month
     assert read_output(out, "agent_scorecard.csv").columns == SPEC_SCORECARD
@@ -141,9 +127,7 @@ def test_the_outputs_have_the_specs_columns(finished_month):
     assert read_output(out, "management_health.csv").columns == SPEC_HEALTH
     assert read_output(out, "data_quality.csv").columns == [
         "source", "rows_read", "rows_used", "rows_quarantined", "failed_checks"]
-    assert read_output(out, "award_fairness.csv").columns == [
-        "month", "group_kind", "group", "active_agents", "ranked_agents", "award", "winners", "award_rate",
-        "center_award_rate"]
+    assert read_output(out, "award_fairness.csv").columns == SPEC_FAIRNESS
     assert read_output(out, "qa_calibration.csv").columns == [
         "month", "evaluator_id", "evaluations", "paired_evaluations", "mean_score", "leniency", "flagged"]
     assert "lucky_draw_salt: ccpulse" in (out / "policy.yaml").read_text(encoding="utf-8")

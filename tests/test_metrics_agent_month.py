@@ -7,10 +7,12 @@ from core.policy import Policy
 from core.months import Month
 from metrics.agent_month import agent_month_metrics
 from metrics.complaints import substantiated_before
+from metrics.month import month_health
 from metrics.ranking import rank_agents
-from metrics.scorecard import month_metrics
+from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
 from schemas.sources import SOURCES
 from tests.rows import OCTOBER, D, T, frame
+from tests.spec_columns import SPEC_SCORECARD
 
 POLICY = Policy()
 
@@ -234,8 +236,6 @@ def october(**changes) -> dict[str, pl.DataFrame]:
 
 
 def test_last_months_composites_are_computed_from_its_data_with_its_complaint_history():
-    from metrics.scorecard import last_month_composites
-
     policy = Policy(min_csat_responses=1)  # A1 (3 evaluations, 8 responses) is ranked; A2 (1 evaluation) is not
     p0 = 5 / 9  # the center's top-2 responses: A1 5 of 8, A2 0 of 1
     base = 100 * (0.4 * (90 + 85.5 + 70) / 300 + 0.3 * (5 + 20 * p0) / (8 + 20) + 0.2 * (4 - 0.5 * 2) / 6)
@@ -249,8 +249,6 @@ def test_last_months_composites_are_computed_from_its_data_with_its_complaint_hi
 
 
 def test_a_whole_months_health_uses_the_complaint_history_for_statuses():
-    from metrics.month import month_health
-
     premature = frame("discipline", {"action_id": "D9", "agent_id": "A2", "category": "verbal_warning",
                                      "complaint_id": "C7"})
     valid = october(discipline=pl.concat([LEDGER, premature]))
@@ -270,14 +268,6 @@ def test_a_whole_months_health_uses_the_complaint_history_for_statuses():
 
 
 def test_the_scorecard_csv_has_the_spec_columns_in_order():
-    from metrics.scorecard import month_metrics, scorecard_csv
-
     card = rank_agents(month_metrics(october(), OCTOBER, POLICY, {}), POLICY)
-    assert scorecard_csv(card).columns == [
-        "month", "agent_id", "agent_name", "team_id", "shift_pattern", "scheduled_shifts", "leave_shifts",
-        "worked_shifts", "absences", "late_count", "serious_late_count", "required_shifts", "attendance_rate",
-        "punctuality_rate", "new_hire", "qa_evals", "qa_score", "qa_critical_errors", "csat_responses", "csat",
-        "complaints_received", "complaints_substantiated", "penalties", "severe_penalties", "rewards", "ranked",
-        "not_ranked_reason", "quality", "satisfaction", "attendance", "conduct", "composite", "team_rank",
-        "cohort_rank", "cohort_percentile", "composite_delta", "qa_flagged_evaluator_share", "qa_score_adjusted"]
+    assert scorecard_csv(card).columns == SPEC_SCORECARD
     assert scorecard_csv(card).height == 6

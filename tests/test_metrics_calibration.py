@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from core.policy import Policy
 from metrics.calibration import agent_calibration, award_fairness, evaluation_deltas, evaluator_leniency
 from metrics.ranking import rank_agents
+from tests.spec_columns import SPEC_FAIRNESS
 
 POLICY = Policy()  # evaluator_prior_weight 5, evaluator_flag_points 5.0, min_evaluator_pairs 10
 
@@ -162,8 +163,7 @@ def test_award_fairness_counts_every_group_and_award_even_without_winners():
     assert (chengdu["active_agents"], chengdu["winners"], chengdu["award_rate"]) == (3, 1, pytest.approx(1 / 3))
     assert chengdu["center_award_rate"] == pytest.approx(2 / 5)
     assert rows[("site", "上海", "most_improved")]["winners"] == 0
-    assert table.columns == ["month", "group_kind", "group", "active_agents", "ranked_agents", "award", "winners",
-                             "award_rate", "center_award_rate"]
+    assert table.columns == SPEC_FAIRNESS
     assert table["month"].unique().to_list() == ["2026-10"]
     assert rows[("shift_pattern", "day", "most_improved")]["center_award_rate"] == 0.0  # no one in the center won it
     assert {table[c].dtype for c in ("active_agents", "ranked_agents", "winners")} == {pl.Int64}

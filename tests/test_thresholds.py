@@ -213,12 +213,17 @@ def test_a_premature_penalty_turns_a_team_red():
         assert (health[team]["status"], health[team]["flags"]) == ("red", "premature_complaint_penalties>=1")
 
 
-@pytest.mark.parametrize("untimely, status, flags", [
-    (1, "green", ""),  # 1 of 5: exactly 20%, not above it
-    (2, "amber", "untimely_action_share>0.2"),
-])
-def test_untimely_actions_above_a_fifth_make_a_team_amber(untimely, status, flags):
-    health = health_of(untimely=untimely)
+@pytest.mark.parametrize("values, status, flags", [
+    ({"untimely": 1}, "green", ""),  # 1 of 5 untimely: exactly 20%, not above it
+    ({"untimely": 2}, "amber", "untimely_action_share>0.2"),
+    ({"covered": 16}, "green", ""),  # 16 of 20: exactly 80%
+    ({"covered": 15}, "amber", "qa_coverage<0.8"),
+    ({"top2": 24}, "green", ""),  # 24 of 25: exactly the 96% target
+    ({"top2": 23}, "amber", "csat<0.96"),
+], ids=["untimely_at_a_fifth", "untimely_above", "coverage_at_80", "coverage_under", "csat_at_target",
+        "csat_under"])
+def test_each_amber_threshold_at_its_edge_for_the_team_and_the_center(values, status, flags):
+    health = health_of(**values)
     for team in ("T1", "ALL"):
         assert (health[team]["status"], health[team]["flags"]) == (status, flags)
 
@@ -226,26 +231,6 @@ def test_untimely_actions_above_a_fifth_make_a_team_amber(untimely, status, flag
 def test_untimely_share_just_above_a_fifth_is_amber():
     health = health_of(untimely=1, actions=4)  # 25%
     assert (health["T1"]["status"], health["T1"]["flags"]) == ("amber", "untimely_action_share>0.2")
-
-
-@pytest.mark.parametrize("covered, status, flags", [
-    (16, "green", ""),  # 16 of 20: exactly 80%
-    (15, "amber", "qa_coverage<0.8"),
-])
-def test_qa_coverage_under_eighty_percent_is_amber(covered, status, flags):
-    health = health_of(covered=covered)
-    for team in ("T1", "ALL"):
-        assert (health[team]["status"], health[team]["flags"]) == (status, flags)
-
-
-@pytest.mark.parametrize("top2, status, flags", [
-    (24, "green", ""),  # 24 of 25: exactly the 96% target
-    (23, "amber", "csat<0.96"),
-])
-def test_csat_under_target_is_amber_and_at_target_is_not(top2, status, flags):
-    health = health_of(top2=top2)
-    for team in ("T1", "ALL"):
-        assert (health[team]["status"], health[team]["flags"]) == (status, flags)
 
 
 def test_null_rates_raise_no_flag():
