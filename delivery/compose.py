@@ -4,8 +4,10 @@ checked against the manifest, read once."""
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 from dataclasses import dataclass, field
+from email.contentmanager import ContentManager, raw_data_manager
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
@@ -93,9 +95,36 @@ def compose(letter: Letter, language: str, sender: str, attachments: dict[str, b
     message.add_alternative(_templates.get_template("email.html").render(**context), subtype="html")
     for report, shown in zip(letter.reports, context["reports"]):
         message.add_attachment(attachments[report.name], maintype="application", subtype="pdf",
-                               filename=shown["file"])
+                               filename=shown["file"], content_manager=_ATTACHMENTS)
     message["Content-Language"] = language  # after the parts are made: making them moves Content-* headers inward
+    _set_boundaries(message, letter.message_id_digest)
     return message
+
+
+def _set_attachment(part: EmailMessage, data: bytes, maintype: str, subtype: str, filename: str) -> None:
+    """The standard bytes handler's headers, and the same base64 lines made in one pass instead of one call per
+    57 bytes (a 330 KB PDF is 6,000 of them)."""
+    raw_data_manager.set_content(part, b"", maintype, subtype, cte="base64", filename=filename)
+    width = part.policy.max_line_length // 4 * 4
+    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
+    lines = [encoded[start:start + width] for start in range(0, len(encoded), width)]
+    part.set_payload("\n".join(lines) + "\n" if lines else "")
+
+
+_ATTACHMENTS = ContentManager()
+_ATTACHMENTS.add_set_handler(bytes, _set_attachment)
+
+
+def _set_boundaries(message: EmailMessage, digest: str) -> None:
+    """Boundaries of our own, from the letter's identity: the generator would otherwise search the whole
+    message for a random one that does not occur in it. Base64 lines hold no "-"; the text parts are checked."""
+    multiparts = [part for part in message.walk() if part.is_multipart()]
+    texts = [part.get_payload() for part in message.walk() if part.get_content_maintype() == "text"]
+    for number, part in enumerate(multiparts):
+        boundary = f"=_ccpulse_{digest[:24]}_{number}"
+        if any(boundary in text for text in texts):
+            raise ValueError(f"the text of the message holds its MIME boundary {boundary}")
+        part.set_boundary(boundary)
 
 
 def compose_alert(language: str, sender: str, recipient: str, month: str, job: str, run_id: str, when: str,

@@ -47,6 +47,7 @@ class DeliveryLog:
         self.path = Path(month_dir) / LOG_FILE
         self._lock = FileLock(str(Path(month_dir) / ".delivery_log.lock"))
         self._held: list[dict] | None = None  # the rows, kept while the lock is held: no one else writes then
+        self._held_csv = ""  # and their CSV text once written, so that each append serializes only its own rows
 
     @contextmanager
     def locked(self, wait_seconds: float = 60) -> Iterator["DeliveryLog"]:
@@ -56,7 +57,7 @@ class DeliveryLog:
                 try:
                     yield self
                 finally:
-                    self._held = None
+                    self._held, self._held_csv = None, ""
         except Timeout as exc:
             raise DeliveryBusy(f"another delivery of {self.path.parent.name} holds {self._lock.lock_file}; "
                                f"waited {wait_seconds:g}s") from exc
@@ -82,12 +83,21 @@ class DeliveryLog:
     def append(self, rows: list[dict]) -> None:
         if not rows:
             return
-        every = self.rows() + [{key: str(row[key]) for key in LOG_COLUMNS} for row in rows]
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, LOG_COLUMNS, extrasaction="raise", lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in every)
+        added = [{key: str(row[key]) for key in LOG_COLUMNS} for row in rows]
+        if self._held is not None and self._held_csv:
+            text = self._held_csv + _csv_rows(added, header=False)
+        else:
+            text = _csv_rows(self.rows() + added, header=True)
         # The BOM lets Excel open Chinese names correctly.
-        write_bytes_atomically(self.path, b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+        write_bytes_atomically(self.path, b"\xef\xbb\xbf" + text.encode("utf-8"))
         if self._held is not None:
-            self._held = every
+            self._held, self._held_csv = self._held + added, text
+
+
+def _csv_rows(rows: list[dict], header: bool) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, LOG_COLUMNS, extrasaction="raise", lineterminator="\r\n")
+    if header:
+        writer.writeheader()
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
+    return buffer.getvalue()

@@ -125,7 +125,7 @@ def check_reports(routing: Routing) -> tuple[Routing, dict[str, bytes]]:
             if report.name in checked:
                 continue
             try:
-                contents[report.name] = checked_pdf(report.path, report.sha256, report.pages)
+                contents[report.name] = checked_pdf(report.path, report.sha256)
                 checked[report.name] = report
             except BrokenReport as broken:
                 checked[report.name] = replace(report, problem=str(broken))

@@ -11,9 +11,11 @@ appears in an error text.
 from __future__ import annotations
 
 import hashlib
+import io
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
@@ -25,6 +27,22 @@ from core.atomic import write_bytes_atomically
 from core.names import safe_file_name
 
 KIND_HEADER = "X-Ccpulse-Kind"
+
+
+class _WholePartGenerator(BytesGenerator):
+    """The standard generator, but a part's line endings are converted in one pass instead of two writes per
+    line: the same bytes (a test compares them), several times faster on a base64 PDF of 6,000 lines."""
+
+    def _write_lines(self, lines):
+        if lines:  # every "\r\n", "\r" or "\n" becomes the policy's line end, as the generator's own loop does
+            self.write(lines.replace("\r\n", "\n").replace("\r", "\n").replace("\n", self._NL))
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """`message.as_bytes(policy=SMTP)`: RFC 5322 with CRLF line ends."""
+    buffer = io.BytesIO()
+    _WholePartGenerator(buffer, mangle_from_=False, policy=SMTP_POLICY).flatten(message)
+    return buffer.getvalue()
 
 
 class SendFailed(Exception):
@@ -67,7 +85,7 @@ class OutboxTransport:
         return self.folder / f"{safe_file_name(recipient)}.{kind}.{identity}.eml"
 
     def send(self, message: EmailMessage, recipient: str) -> int:
-        write_bytes_atomically(self.file_for(message, recipient), message.as_bytes(policy=SMTP_POLICY))
+        write_bytes_atomically(self.file_for(message, recipient), message_bytes(message))
         return 1
 
     def close(self) -> None:

@@ -2,13 +2,14 @@
 
 One FontConfiguration and one parsed stylesheet serve every report a process renders;
 team reports are rendered by a pool of processes, each with its own renderer. Each PDF is
-written whole through a temporary file (SPEC §9) and comes back with its SHA-256, page count and
-content fingerprint, which the manifest records.
+written whole through a temporary file (SPEC §9), read back and parsed (pypdf), and comes back with its
+SHA-256, page count and content fingerprint, which the manifest records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import os
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pypdf import PdfReader
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -91,8 +93,30 @@ class Renderer:
                         url_fetcher=self.fetcher).render(stylesheets=[self.stylesheet], font_config=self.fonts)
         data = document.write_pdf()
         write_bytes_atomically(target, data)
+        read_back(target, data, len(document.pages))
         return Rendered(len(document.pages), hashlib.sha256(data).hexdigest(), fingerprint, generated_at,
                         tuple(context.get("brief", ())))
+
+
+class UnreadablePdf(RuntimeError):
+    """A PDF that was written but does not read back as the document laid out: it is never recorded."""
+
+
+def read_back(target: Path, written: bytes, pages: int) -> None:
+    """The file on disk holds the bytes just written, and a PDF reader (pypdf) finds the laid-out pages in them.
+
+    Checked here, in the render workers, once per file: the manifest then records only checked files, and
+    delivery, which compares each file's SHA-256 with the manifest's, knows it sends checked bytes.
+    """
+    data = target.read_bytes()
+    if data != written:
+        raise UnreadablePdf(f"{target} does not read back as written")
+    try:
+        found = len(PdfReader(io.BytesIO(data), strict=True).pages)
+    except Exception as error:  # pypdf raises several kinds for a damaged file
+        raise UnreadablePdf(f"{target.name} does not parse as a PDF ({error})") from None
+    if found != pages:
+        raise UnreadablePdf(f"{target.name} parses to {found} pages, WeasyPrint laid out {pages}")
 
 
 _renderer: Renderer | None = None

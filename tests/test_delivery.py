@@ -4,20 +4,22 @@ server (aiosmtpd on loopback) that refuses, stalls and drops connections on cue.
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import hashlib
 import ssl
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import trustme
 
-from delivery.compose import CORRECTION, FIRST, RESEND, Letter, Report, compose
-from delivery.log import FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog
+from delivery.compose import _ATTACHMENTS, CORRECTION, FIRST, RESEND, Letter, Report, _set_boundaries, compose
+from delivery.log import FAILED, INVALID_ADDRESS, LOG_COLUMNS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog
 from delivery.send import deliver, plan, route, undelivered
-from delivery.transports import OutboxTransport, SendFailed, SmtpConfig, SmtpTransport
+from delivery.transports import OutboxTransport, SendFailed, SmtpConfig, SmtpTransport, message_bytes
 from core.names import safe_file_name
 from tests.pdfs import pdf_bytes
 from tests.smtp_server import Credentials, Recorder, smtp_server
@@ -300,3 +302,50 @@ def test_two_deliveries_of_one_month_at_once_send_each_message_once(month_dir):
         thread.join()
     sent = [row for row in DeliveryLog(month_dir).rows() if row["status"] == SENT]
     assert len(sent) == 3 and len(list(outbox.iterdir())) == 3
+
+
+def test_outbox_files_hold_exactly_what_the_standard_generator_writes(month_dir):
+    center = _pdf(month_dir, "center_report.pdf", "center " + "x" * 4000)
+    letter = Letter(MONTH, "director@example.com", [center], FIRST)
+    message = compose(letter, "en", SENDER, {center.name: center.path.read_bytes()})
+    written = message_bytes(message)
+    assert written == message.as_bytes(policy=email.policy.SMTP)
+    assert written.count(b"\r\n") > 20 and b"\n" not in written.replace(b"\r\n", b"")  # CRLF only (RFC 5322)
+    parsed = email.message_from_bytes(written, policy=email.policy.default)
+    assert next(parsed.iter_attachments()).get_content() == center.path.read_bytes()
+
+    mixed = email.message.EmailMessage()
+    mixed.set_content("a lone\rreturn, a\r\nCRLF and a\nnewline\n\n")
+    assert message_bytes(mixed) == mixed.as_bytes(policy=email.policy.SMTP)
+
+
+def test_the_log_written_message_by_message_is_the_log_written_at_once(month_dir, tmp_path):
+    rows, _, log = _send(month_dir, OutboxTransport(month_dir / "outbox"))
+    (tmp_path / "at_once").mkdir()
+    at_once = DeliveryLog(tmp_path / "at_once")
+    at_once.append(rows)
+    assert len(rows) == 5 and log.path.read_bytes() == at_once.path.read_bytes()  # 2 problems, 3 messages
+    assert DeliveryLog(month_dir).rows() == [{key: str(row[key]) for key in LOG_COLUMNS} for row in rows]
+
+
+@pytest.mark.parametrize("data", [bytes(range(256)) * 700 + b"tail", bytes(57 * 3), b""])  # a part line, whole lines, none
+def test_an_attachment_is_encoded_as_the_standard_library_encodes_it(data):
+    ours, theirs = email.message.EmailMessage(), email.message.EmailMessage()
+    ours.add_attachment(data, maintype="application", subtype="pdf", filename="a.pdf", content_manager=_ATTACHMENTS)
+    theirs.add_attachment(data, maintype="application", subtype="pdf", filename="a.pdf")
+    (mine,), (standard,) = list(ours.iter_attachments()), list(theirs.iter_attachments())
+    assert mine.get_payload() == standard.get_payload() and mine.items() == standard.items()
+    assert mine.get_content() == data
+
+
+def test_a_text_that_holds_the_mime_boundary_stops_its_message(month_dir):
+    center = _pdf(month_dir, "center_report.pdf", "center")
+    letter = Letter(MONTH, "director@example.com", [center], FIRST)
+    fine = compose(letter, "en", SENDER, {center.name: center.path.read_bytes()})
+    assert fine.get_boundary() == f"=_ccpulse_{letter.message_id_digest[:24]}_0"
+    hostile = email.message.EmailMessage()
+    hostile.set_content("plain ASCII goes out as 7bit:\n--=_ccpulse_0123456789abcdef01234567_0\n")
+    hostile.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="a.pdf")
+    assert hostile.get_body(("plain",))["Content-Transfer-Encoding"] == "7bit"
+    with pytest.raises(ValueError, match="holds its MIME boundary"):
+        _set_boundaries(hostile, "0123456789abcdef01234567")

@@ -16,6 +16,7 @@ from delivery.compose import Letter, Report, compose
 from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, SENT, UNKNOWN, DeliveryLog
 from delivery.send import deliver, route
 from delivery.transports import OutboxTransport, SmtpConfig, SmtpTransport
+from reports.render import UnreadablePdf, read_back
 from tests.pdfs import pdf_bytes
 from tests.smtp_server import Recorder, smtp_server
 
@@ -109,14 +110,21 @@ def test_a_broken_pdf_is_refused_and_logged_and_the_others_still_go_out(tmp_path
     assert not any(row["status"] == SENT and row["report"] == "teams/T1.pdf" for row in log.rows())
 
 
-def test_a_pdf_that_parses_to_another_page_count_is_refused(tmp_path):
-    folder, entries = _month(tmp_path, {"T1": ("Team report: A", "sup1@example.com")})
-    entry = entries["teams/T1.pdf"]
-    record_reports(folder, MONTH, TEAM, [ReportEntry(**{**entry.__dict__, "pages": 3})])
-    rows = deliver(MONTH, month_routing(folder, read_manifest(folder), []), DeliveryLog(folder),
-                   OutboxTransport(folder / "outbox"), _compose)
-    assert [(row["report"], row["status"]) for row in rows if row["status"] == BROKEN] == [("teams/T1.pdf", BROKEN)]
-    assert "has 1 pages, the render step wrote 3" in rows[-1]["detail"]
+@pytest.mark.parametrize("on_disk, laid_out, refusal", [
+    (pdf_bytes("one page"), 3, "parses to 1 pages, WeasyPrint laid out 3"),
+    (b"%PDF-1.7\n not a PDF after all", 1, "does not parse as a PDF"),
+])
+def test_a_written_pdf_that_does_not_read_back_as_laid_out_is_never_recorded(tmp_path, on_disk, laid_out, refusal):
+    """The render step parses each file it wrote; delivery trusts a file only by that file's SHA-256."""
+    target = tmp_path / "T1.pdf"
+    target.write_bytes(on_disk)
+    with pytest.raises(UnreadablePdf, match=refusal):
+        read_back(target, on_disk, laid_out)
+    with pytest.raises(UnreadablePdf, match="does not read back as written"):
+        read_back(target, on_disk + b"%", laid_out)
+    good = pdf_bytes("two pages", pages=2)
+    target.write_bytes(good)
+    assert read_back(target, good, 2) is None
 
 
 def test_a_server_that_answers_after_the_timeout_gets_the_message_once(tmp_path):
