@@ -9,6 +9,7 @@ SHA-256, page count and content fingerprint, which the manifest records.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import mimetypes
 import os
@@ -32,6 +33,11 @@ from reports.stamp import GENERATED_AT, content_fingerprint, generation_time
 
 TEMPLATES = (Path(__file__).parent / "templates").resolve()
 STYLESHEET = TEMPLATES / "report.css"
+USER_AGENT_STYLESHEET = TEMPLATES / "ua.css"
+# The elements ua.css styles: a report template may use these and no others (a test holds the templates to it).
+UA_ELEMENTS = frozenset({"html", "head", "meta", "title", "body", "header", "section", "div", "span", "p", "br",
+                         "h1", "h2", "h3", "ol", "ul", "li", "table", "thead", "tbody", "tr", "th", "td",
+                         "figure", "figcaption", "img"})
 
 
 class TemplatesOnlyFetcher(URLFetcher):
@@ -72,10 +78,26 @@ class Earlier:
     generated_at: str = ""
 
 
+class ReportHTML(HTML):
+    """A report's HTML, styled by ua.css instead of WeasyPrint's whole HTML5 user-agent sheet.
+
+    `_ua_stylesheets` is how WeasyPrint's HTML class names its user-agent sheets (the form-field variant overrides
+    it the same way); the counter styles (list numbering) still come from WeasyPrint's own sheet.
+    """
+
+    user_agent_sheet: CSS | None = None
+
+    def _ua_stylesheets(self, forms=False):
+        if ReportHTML.user_agent_sheet is None:
+            ReportHTML.user_agent_sheet = CSS(filename=str(USER_AGENT_STYLESHEET), url_fetcher=TemplatesOnlyFetcher())
+        return [ReportHTML.user_agent_sheet]
+
+
 class Renderer:
-    def __init__(self):
+    def __init__(self, document_class: type[HTML] = ReportHTML):
         self.fetcher = TemplatesOnlyFetcher()
         self.fonts = FontConfiguration()
+        self.document_class = document_class
         self.design = STYLESHEET.read_bytes()
         self.stylesheet = CSS(string=self.design.decode("utf-8"), base_url=TEMPLATES.as_uri() + "/",
                               font_config=self.fonts, url_fetcher=self.fetcher)
@@ -89,8 +111,9 @@ class Renderer:
         html = self.html(template, context)
         fingerprint = content_fingerprint(html, self.design)
         generated_at = earlier.generated_at if earlier.fingerprint == fingerprint else generation_time(timezone)
-        document = HTML(string=html.replace(GENERATED_AT, generated_at), base_url=TEMPLATES.as_uri() + "/",
-                        url_fetcher=self.fetcher).render(stylesheets=[self.stylesheet], font_config=self.fonts)
+        document = self.document_class(string=html.replace(GENERATED_AT, generated_at), base_url=TEMPLATES.as_uri()
+                                       + "/", url_fetcher=self.fetcher).render(stylesheets=[self.stylesheet],
+                                                                               font_config=self.fonts)
         data = document.write_pdf()
         write_bytes_atomically(target, data)
         read_back(target, data, len(document.pages))
@@ -130,7 +153,9 @@ def process_renderer() -> Renderer:
     return _renderer
 
 
-def _start_worker() -> None:
+def _start_worker(modules: tuple[str, ...]) -> None:
+    for module in modules:  # what the jobs' context builders need (polars, matplotlib): loaded before the first job
+        importlib.import_module(module)
     process_renderer()
 
 
@@ -155,17 +180,48 @@ def _render_in_worker(job: RenderJob) -> Rendered:
     return _render_job(process_renderer(), job)
 
 
-# Starting a worker process (imports, fonts, stylesheet) costs about as much as rendering a few reports:
-# a handful of teams is rendered here, in this process.
-JOBS_PER_WORKER_STARTED = 4
+def _started() -> None:
+    """A job that only makes sure its worker has started."""
+
+
+# Starting a worker process (imports, fonts, stylesheet) costs about as much as rendering two reports:
+# a handful of teams is rendered here, in this process, unless workers were started ahead (start_workers).
+JOBS_PER_WORKER_STARTED = 2
+_early: ProcessPoolExecutor | None = None
+
+
+def _pool(workers: int, modules: tuple[str, ...]) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
+                               initargs=(modules,))
+
+
+def start_workers(modules: tuple[str, ...] = (), workers: int | None = None) -> None:
+    """Start this process's render workers now, in the background: a command-line run calls this first, so
+    that their start-up (two seconds each) overlaps the run's reading and metrics, which use one core."""
+    global _early
+    if _early is None:
+        count = workers or os.cpu_count() or 1
+        _early = _pool(count, modules)
+        for _ in range(count):
+            _early.submit(_started)
+
+
+def stop_workers() -> None:
+    global _early
+    if _early is not None:
+        _early.shutdown(cancel_futures=True)
+        _early = None
 
 
 def render_many(jobs: list[RenderJob], workers: int | None = None) -> list[Rendered]:
-    """Render the jobs in parallel processes (in this one when they are few); what was written, in job order."""
+    """Render the jobs in parallel processes (in this one when they are few and no workers were started
+    ahead); what was written, in job order."""
+    # One job at a time (pool.map's chunk of 1): a report takes about a second, so a worker that finishes early
+    # takes the next one instead of idling while the other works through a long chunk.
+    if _early is not None and jobs:
+        return list(_early.map(_render_in_worker, jobs))
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) // JOBS_PER_WORKER_STARTED))
     if workers == 1:
         return [_render_job(process_renderer(), job) for job in jobs]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker) as pool:
-        # One job at a time: a report takes about a second, so a worker that finishes early takes the next one
-        # instead of idling while the other works through a long chunk.
+    with _pool(workers, tuple(sorted({job.build_context.__module__ for job in jobs}))) as pool:
         return list(pool.map(_render_in_worker, jobs))

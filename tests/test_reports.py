@@ -1,6 +1,7 @@
 """The PDFs read back as a director and a supervisor would read them (SPEC §10)."""
 
 import json
+import pickle
 import re
 import subprocess
 from pathlib import Path
@@ -8,11 +9,13 @@ from pathlib import Path
 import polars as pl
 import pypdf
 import pytest
+import weasyprint
 
 from core.months import Month
 from pipelines.cli import run_month
 from reports.i18n import LANGUAGES, catalog, number, percent
-from reports.render import TEMPLATES, Renderer
+from reports.context import center_context, team_context
+from reports.render import TEMPLATES, UA_ELEMENTS, Earlier, Renderer
 from synthetic.generator import GenerateOptions, generate
 
 MONTH = Month(2026, 10)
@@ -378,3 +381,37 @@ def test_a_team_of_250_paginates_cleanly(tmp_path_factory, patch):
         holding = [i for i, page in enumerate(pages) if row["agent_id"] in page]
         assert len(holding) == 1, row["agent_id"]  # each agent's performance row once, never split
         assert flat(row["agent_name"]) in flat(pages[holding[0]])
+
+
+# --- the user-agent stylesheet ------------------------------------------------------------------
+
+def test_templates_use_only_the_elements_the_user_agent_sheet_styles():
+    for template in [*TEMPLATES.glob("*.html")]:
+        if template.name.startswith("email"):
+            continue  # the email body is read by mail clients, not laid out by WeasyPrint
+        used = set(re.findall(r"<([a-z][a-z0-9]*)", template.read_text(encoding="utf-8")))
+        assert used <= UA_ELEMENTS, (template.name, used - UA_ELEMENTS)
+
+
+def test_the_reports_lay_out_word_for_word_as_with_weasyprints_own_user_agent_sheet(month_out, tmp_path):
+    """ua.css keeps only the rules of WeasyPrint's HTML5 sheet that our elements can match: every word of a
+    center and a team report lands in the same place, on the same page, with the same bookmarks."""
+    inputs = pickle.loads((month_out / ".intermediate" / "report_inputs.pickle").read_bytes())
+    team_id = sorted(inputs.scorecard["team_id"].unique())[0]
+    reports = {"center": ("center.html", center_context(inputs)),
+               "team": ("team.html", team_context(inputs.by_team([team_id])[team_id], team_id))}
+    laid_out, stamps = {}, {}
+    for sheet, renderer in {"ours": Renderer(), "weasyprint": Renderer(document_class=weasyprint.HTML)}.items():
+        for name, (template, context) in reports.items():
+            target = tmp_path / f"{name}.{sheet}.pdf"
+            # the second rendering keeps the first one's time, as a re-run of unchanged content does
+            done = renderer.render(template, context, target, stamps.get(name, Earlier()), "Asia/Shanghai")
+            stamps[name] = Earlier(done.fingerprint, done.generated_at)
+            words = subprocess.run(["pdftotext", "-bbox", str(target), "-"], capture_output=True, text=True,
+                                   check=True).stdout
+            outline = [item.title for item in pypdf.PdfReader(target).outline if not isinstance(item, list)]
+            laid_out[name, sheet] = (re.findall(r"<(?:page|word) [^>]*>[^<]*", words), outline)
+    for name in reports:
+        ours, weasyprints = laid_out[name, "ours"], laid_out[name, "weasyprint"]
+        assert len(ours[0]) > 300 and ours[1], name
+        assert ours == weasyprints, name
