@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.heap import collect_less_often, settle_after_imports
 from core.months import Month
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +113,7 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None,
 
     apply_setting_defaults()
     job = defs.resolve_job_def(job_name)
+    settle_after_imports()  # the run allocates millions of objects: the collector need not walk the imports each time
     selection = [key for key in job.asset_layer.executable_asset_keys if key not in {AssetKey(k) for k in skip}] \
         if skip else None
     keys = job.partitions_def.get_partition_keys()
@@ -326,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    collect_less_often()  # before the imports of Dagster, polars and WeasyPrint
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -28,6 +28,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from core.atomic import write_bytes_atomically
+from core.heap import collect_less_often, settle_after_imports
 from reports.i18n import Translator
 from reports.stamp import GENERATED_AT, content_fingerprint, generation_time
 
@@ -154,9 +155,11 @@ def process_renderer() -> Renderer:
 
 
 def _start_worker(modules: tuple[str, ...]) -> None:
+    collect_less_often()
     for module in modules:  # what the jobs' context builders need (polars, matplotlib): loaded before the first job
         importlib.import_module(module)
     process_renderer()
+    settle_after_imports()
 
 
 @dataclass(frozen=True)
