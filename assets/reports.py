@@ -9,6 +9,7 @@ from assets.common import monthly_asset
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
+from core.heap import release_freed_memory
 from core.manifest import CENTER, TEAM, ReportEntry, read_manifest, record_reports
 from core.names import safe_file_names
 from core.output import markdown_preview
@@ -122,6 +123,7 @@ def center_report(context: AssetExecutionContext, settings: CcpulseSettings, rep
     refused_before = len(renderer.fetcher.refused)
     rendered = renderer.render("center.html", center_context(report_inputs), target,
                                _earlier(read_manifest(folder), CENTER_REPORT_FILE), report_inputs.policy.timezone)
+    release_freed_memory()  # laying out a 500-team report takes ~300 MB, which the run need not keep
     entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered)
     record_reports(folder, str(month), CENTER, [entry])
     return MaterializeResult(value=[entry], metadata={
@@ -146,6 +148,7 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
     timezone = report_inputs.policy.timezone
     started = dt.datetime.now()
     per_team = report_inputs.by_team(staffed)
+    release_freed_memory()  # this process only waits while the workers render: at its smallest
     jobs = [RenderJob("team.html", team_context, (per_team[team_id], team_id), folder / files[team_id],
                       _earlier(manifest, files[team_id]), timezone) for team_id in staffed]
     rendered = render_many(jobs)

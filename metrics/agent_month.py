@@ -7,8 +7,8 @@ import polars as pl
 from core.months import Month
 from core.policy import Policy
 from metrics.complaints import first_substantiated
-from schemas.sources import SEVERE_PENALTIES
-from schemas.validate import active_agents
+from schemas.catalog import SEVERE_PENALTIES
+from schemas.roster import active_agents
 
 # The §4 metrics, in the order SPEC §4 defines them (and agent_scorecard.csv lists them).
 METRIC_COLUMNS = [

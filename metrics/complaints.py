@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.months import Month
-from schemas.sources import COMPLAINT_STATUSES
+from schemas.catalog import COMPLAINT_STATUSES
 
 STATUS_SCHEMA = {"complaint_id": pl.String, "status": pl.String, "status_month": pl.String}
 

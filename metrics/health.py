@@ -7,8 +7,7 @@ import polars as pl
 from core.months import Month
 from core.policy import Policy
 from metrics.agent_month import ratio
-from schemas.catalog import CENTER_TEAM_ID
-from schemas.sources import SEVERE_PENALTIES
+from schemas.catalog import CENTER_TEAM_ID, SEVERE_PENALTIES
 
 CENTER = CENTER_TEAM_ID
 DISCRETIONARY_CATEGORIES = ["etiquette", "process", "other"]

@@ -20,7 +20,7 @@ from reports.charts import Line, Panel, small_multiples, trend_panels
 from reports.i18n import MISSING, RATE_FIELDS, Translator, number, percent, signed, with_n
 from reports.inputs import ReportInputs, group_sizes, last_month_row, team_names
 from reports.stamp import GENERATED_AT
-from schemas.sources import DEDUCTION_CATEGORIES, SEVERITIES
+from schemas.catalog import DEDUCTION_CATEGORIES, SEVERITIES
 
 TREND_MONTHS = 12
 SMALL_MULTIPLES = 24  # teams drawn one by one in the center report; more would be unreadable

@@ -13,19 +13,20 @@ from typing import Optional
 import pandera.polars as pa
 import polars as pl
 
-from schemas.catalog import SOURCE_NAMES
-
-SHIFT_PATTERNS = ["day", "night", "rotating"]
-LEAVE_TYPES = ["none", "annual", "sick", "personal", "other"]
-QA_CHANNELS = ["voice", "chat", "email", "other"]
-DEDUCTION_CATEGORIES = ["business_risk", "knowledge", "compliance", "etiquette", "process", "other"]
-SEVERITIES = ["low", "medium", "high"]
-COMPLAINT_STATUSES = ["open", "investigating", "substantiated", "unsubstantiated", "withdrawn"]
-DISCIPLINE_KINDS = ["reward", "penalty"]
-MINOR_PENALTIES = ["verbal_warning", "written_warning"]
-SEVERE_PENALTIES = ["fine", "demerit", "suspension", "dismissal"]
-PENALTY_CATEGORIES = MINOR_PENALTIES + SEVERE_PENALTIES
-REWARD_CATEGORIES = ["praise", "certificate", "bonus", "gift", "day_off", "training", "other"]
+from schemas.catalog import (  # noqa: F401 (the allowed values, named here too for the models' users)
+    COMPLAINT_STATUSES,
+    DEDUCTION_CATEGORIES,
+    DISCIPLINE_KINDS,
+    LEAVE_TYPES,
+    MINOR_PENALTIES,
+    PENALTY_CATEGORIES,
+    QA_CHANNELS,
+    REWARD_CATEGORIES,
+    SEVERE_PENALTIES,
+    SEVERITIES,
+    SHIFT_PATTERNS,
+    SOURCE_NAMES,
+)
 
 
 def _in_order(data, earlier: str, later: str, strict: bool):

@@ -18,6 +18,7 @@ import polars as pl
 from core.errors import Problem, StructuralError, shown
 from core.months import Month
 from schemas.catalog import CENTER_TEAM_ID
+from schemas.roster import active_agents
 from schemas.sources import AGENT_ACTIVITY_SOURCES, SOURCES
 
 ROW = "__row"
@@ -57,14 +58,6 @@ class ValidationOutcome:
         """`reason (rows); …`, most frequent first, ties alphabetical — the data_quality.csv column."""
         ordered = sorted(self.reason_counts.items(), key=lambda item: (-item[1], item[0]))
         return "; ".join(f"{reason} ({count})" for reason, count in ordered)
-
-
-def active_agents(agents: pl.DataFrame, month: Month) -> pl.DataFrame:
-    """SPEC §4: hired by the month's last day and not gone before its first day."""
-    return agents.filter(
-        (pl.col("hire_date") <= month.last_day)
-        & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= month.first_day))
-    )
 
 
 def _column_check(predicate, error: str) -> pa.Check:

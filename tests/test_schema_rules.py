@@ -3,7 +3,8 @@
 import pytest
 
 from core.months import Month
-from schemas.validate import active_agents, validate_source
+from schemas.roster import active_agents
+from schemas.validate import validate_source
 from tests.rows import CONTEXT, D, T, frame
 
 # (source, changed columns, reason expected; None means the row must pass)
