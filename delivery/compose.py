@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.contentmanager import ContentManager, raw_data_manager
 from email.message import EmailMessage
@@ -75,7 +76,7 @@ def _message(subject: str, sender: str, recipient: str, kind: str, month: str, i
     return message
 
 
-def compose(letter: Letter, language: str, sender: str, attachments: dict[str, bytes]) -> EmailMessage:
+def compose(letter: Letter, language: str, sender: str, attachments: Mapping[str, bytes]) -> EmailMessage:
     """The letter as a message; `attachments` holds each report's checked bytes by report name."""
     t = Translator(language)
     titles = ", ".join(report.title for report in letter.reports)

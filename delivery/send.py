@@ -10,7 +10,7 @@ address, a message that cannot be built, a lost connection) costs only that reci
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
@@ -115,25 +115,43 @@ def _row(month: str, recipient: str, report: Report, status: str, kind: str = ""
             "message_id": message_id, "attempts": attempts, "detail": detail}
 
 
-def check_reports(routing: Routing) -> tuple[Routing, dict[str, bytes]]:
-    """Each routed PDF read and checked once: the routing with each report's problem set, and the
-    checked bytes of the good ones (what is attached is what was checked)."""
+class CheckedReports(Mapping[str, bytes]):
+    """The bytes of the reports that passed their check, read and checked again when a message attaches them:
+    one message's PDFs are in memory at a time, not every team's (165 MB for 500 teams), and a file changed
+    since the first check fails its message instead of going out."""
+
+    def __init__(self, reports: dict[str, Report]):
+        self._reports = reports
+
+    def __getitem__(self, name: str) -> bytes:
+        report = self._reports[name]
+        return checked_pdf(report.path, report.sha256)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._reports)
+
+    def __len__(self) -> int:
+        return len(self._reports)
+
+
+def check_reports(routing: Routing) -> tuple[Routing, CheckedReports]:
+    """Each routed PDF read and checked: the routing with each report's problem set, and the good ones, whose
+    bytes are what is attached (checked again as they are read)."""
     checked: dict[str, Report] = {}
-    contents: dict[str, bytes] = {}
     for reports in routing.reports.values():
         for report in reports:
             if report.name in checked:
                 continue
             try:
-                contents[report.name] = checked_pdf(report.path, report.sha256)
+                checked_pdf(report.path, report.sha256)
                 checked[report.name] = report
             except BrokenReport as broken:
                 checked[report.name] = replace(report, problem=str(broken))
     reports = {who: [checked[report.name] for report in reports] for who, reports in routing.reports.items()}
-    return replace(routing, reports=reports), contents
+    return replace(routing, reports=reports), CheckedReports({name: r for name, r in checked.items() if not r.problem})
 
 
-Compose = Callable[[Letter, dict[str, bytes]], EmailMessage]
+Compose = Callable[[Letter, Mapping[str, bytes]], EmailMessage]
 
 
 def deliver(month: str, routing: Routing, log: DeliveryLog, transport: Transport, compose: Compose,

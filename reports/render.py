@@ -155,6 +155,7 @@ def process_renderer() -> Renderer:
 
 
 def _start_worker(modules: tuple[str, ...]) -> None:
+    os.nice(5)  # workers started ahead yield the cores to the run's own steps (reading, checks) until they render
     collect_less_often()
     for module in modules:  # what the jobs' context builders need (polars, matplotlib): loaded before the first job
         importlib.import_module(module)

@@ -110,6 +110,26 @@ def test_a_broken_pdf_is_refused_and_logged_and_the_others_still_go_out(tmp_path
     assert not any(row["status"] == SENT and row["report"] == "teams/T1.pdf" for row in log.rows())
 
 
+def test_a_pdf_swapped_after_the_check_fails_its_message_and_goes_nowhere(tmp_path):
+    """Delivery checks every PDF first, then reads each again as its message attaches it (one message's PDFs in
+    memory at a time): a file swapped in between is caught by the second check, not sent."""
+    folder, _ = _month(tmp_path, {"T1": ("Team report: A", "sup1@example.com"),
+                                  "T2": ("Team report: B", "sup2@example.com")})
+
+    def swap_then_compose(letter, pdfs):
+        if letter.recipient == "sup1@example.com":
+            (folder / "teams/T1.pdf").write_bytes(pdf_bytes("swapped after the check"))
+        return _compose(letter, pdfs)
+
+    rows = deliver(MONTH, month_routing(folder, read_manifest(folder), []), DeliveryLog(folder),
+                   OutboxTransport(folder / "outbox"), swap_then_compose)
+    statuses = {(row["recipient"], row["report"]): (row["status"], row["detail"]) for row in rows}
+    status, detail = statuses["sup1@example.com", "teams/T1.pdf"]
+    assert status == FAILED and "is not the file the render step wrote" in detail
+    assert statuses["sup2@example.com", "teams/T2.pdf"][0] == SENT
+    assert sorted(_outbox(folder)) == ["sup2@example.com"]
+
+
 @pytest.mark.parametrize("on_disk, laid_out, refusal", [
     (pdf_bytes("one page"), 3, "parses to 1 pages, WeasyPrint laid out 3"),
     (b"%PDF-1.7\n not a PDF after all", 1, "does not parse as a PDF"),
