@@ -162,6 +162,7 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
         stale.unlink()  # a team no longer staffed: its old PDF must not be mistaken for this month's
     return MaterializeResult(value=entries, metadata={
         "dagster/row_count": len(entries), "pages": sum(r.pages for r in rendered), "seconds": round(seconds, 2),
+        "unreadable_removed": ", ".join(entry.report for entry in entries if not entry.sha256) or "none",
         "folder": MetadataValue.path(str(folder / "teams")),
         "files": MetadataValue.md(markdown_preview(pl.DataFrame(
             {"team_id": staffed, "file": [files[t] for t in staffed]}, schema={"team_id": pl.String, "file": pl.String}),

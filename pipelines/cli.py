@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from core.errors import ConfigError
-from core.heap import collect_less_often, settle_after_imports
+from core.heap import collect_less_often, settled_heap
 from core.months import Month
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +106,6 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None,
     """Run one month's partition of a job with the same Definitions the UI loads (without the assets in
     `skip`): ok, failures, the delivery summary."""
     from dagster import AssetKey, DagsterInstance, execute_job, reconstructable
-    from dagster._core.storage.tags import PARTITION_NAME_TAG
 
     from pipelines.definitions import apply_setting_defaults, defs
     from pipelines.failures import step_failure_lines
@@ -114,7 +113,6 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None,
 
     apply_setting_defaults()
     job = defs.resolve_job_def(job_name)
-    settle_after_imports()  # the run allocates millions of objects: the collector need not walk the imports each time
     selection = [key for key in job.asset_layer.executable_asset_keys if key not in {AssetKey(k) for k in skip}] \
         if skip else None
     keys = job.partitions_def.get_partition_keys()
@@ -131,9 +129,11 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None,
         instance = DagsterInstance.get()
     # execute_job, not execute_in_process: the latter keeps every step's output in memory for the result
     # (1.2 GB of frames for 10,000 agents); here outputs live in the month's .intermediate/ files only.
-    with instance:
+    with instance, settled_heap():  # millions of objects: the collector need not walk the imports each time
+        # The partition's tags as the UI gives them (its Partitions view lists runs by them), and the folders.
         result = execute_job(reconstructable(_job_named(job_name)), instance, run_config=config,
-                             tags={**folder_tags(), PARTITION_NAME_TAG: str(month)}, asset_selection=selection)
+                             tags={**folder_tags(), **job.get_tags_for_partition_key(str(month), None)},
+                             asset_selection=selection)
         summary = ""
         for event in result.get_asset_materialization_events():
             materialization = event.step_materialization_data.materialization
@@ -351,14 +351,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    collect_less_often()  # before the imports of Dagster, polars and WeasyPrint
+    as_the_process = argv is None  # the console script: the process is ours, and ends when this returns
+    if as_the_process:
+        collect_less_often()  # before the imports of Dagster, polars and WeasyPrint
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     finally:
-        # What is left is freed at exit anyway: without this, the interpreter's last collections walk the
-        # whole heap of a run (1.5 s after a demo run) before the prompt comes back.
-        gc.freeze()
+        if as_the_process:
+            # What is left is freed at exit anyway: without this, the interpreter's last collections walk the
+            # whole heap of a run (1.5 s after a demo run) before the prompt comes back.
+            gc.freeze()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
+import logging
 import mimetypes
 import os
 from collections.abc import Callable
@@ -117,7 +118,14 @@ class Renderer:
                                                                                font_config=self.fonts)
         data = document.write_pdf()
         write_bytes_atomically(target, data)
-        read_back(target, data, len(document.pages))
+        try:
+            read_back(target, data, len(document.pages))
+        except UnreadablePdf as error:
+            # Nothing unparsed is left to be sent, and one bad file stops no other report: the manifest records
+            # no digest for it, and delivery logs it broken_report and fails the run.
+            target.unlink(missing_ok=True)
+            logging.getLogger(__name__).error("%s: removed, not recorded", error)
+            return Rendered(0, "", fingerprint, generated_at, tuple(context.get("brief", ())))
         return Rendered(len(document.pages), hashlib.sha256(data).hexdigest(), fingerprint, generated_at,
                         tuple(context.get("brief", ())))
 
@@ -155,7 +163,7 @@ def process_renderer() -> Renderer:
 
 
 def _start_worker(modules: tuple[str, ...]) -> None:
-    os.nice(5)  # workers started ahead yield the cores to the run's own steps (reading, checks) until they render
+    os.nice(5)  # workers yield the cores to the run's own steps (reading, checks), which run while they start
     collect_less_often()
     for module in modules:  # what the jobs' context builders need (polars, matplotlib): loaded before the first job
         importlib.import_module(module)
@@ -199,12 +207,19 @@ def _pool(workers: int, modules: tuple[str, ...]) -> ProcessPoolExecutor:
                                initargs=(modules,))
 
 
+def worker_count() -> int:
+    """CCPULSE_RENDER_WORKERS, else the CPUs this process may run on (a container's cpuset, not the host's)."""
+    configured = os.environ.get("CCPULSE_RENDER_WORKERS", "").strip()
+    return max(1, int(configured)) if configured else len(os.sched_getaffinity(0))
+
+
 def start_workers(modules: tuple[str, ...] = (), workers: int | None = None) -> None:
     """Start this process's render workers now, in the background: a command-line run calls this first, so
-    that their start-up (two seconds each) overlaps the run's reading and metrics, which use one core."""
+    that their start-up (two seconds each) overlaps the run's reading and metrics, which use one core.
+    One command-line run per process: the workers are this process's, shared by nothing else."""
     global _early
     if _early is None:
-        count = workers or os.cpu_count() or 1
+        count = workers or worker_count()
         _early = _pool(count, modules)
         for _ in range(count):
             _early.submit(_started)
@@ -224,7 +239,7 @@ def render_many(jobs: list[RenderJob], workers: int | None = None) -> list[Rende
     # takes the next one instead of idling while the other works through a long chunk.
     if _early is not None and jobs:
         return list(_early.map(_render_in_worker, jobs))
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) // JOBS_PER_WORKER_STARTED))
+    workers = max(1, min(workers or worker_count(), len(jobs) // JOBS_PER_WORKER_STARTED))
     if workers == 1:
         return [_render_job(process_renderer(), job) for job in jobs]
     with _pool(workers, tuple(sorted({job.build_context.__module__ for job in jobs}))) as pool:

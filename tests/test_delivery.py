@@ -349,3 +349,18 @@ def test_a_text_that_holds_the_mime_boundary_stops_its_message(month_dir):
     assert hostile.get_body(("plain",))["Content-Transfer-Encoding"] == "7bit"
     with pytest.raises(ValueError, match="holds its MIME boundary"):
         _set_boundaries(hostile, "0123456789abcdef01234567")
+
+
+def test_a_log_locked_again_keeps_what_another_delivery_wrote_meanwhile(month_dir):
+    def row(recipient):
+        return {key: "" for key in LOG_COLUMNS} | {"month": MONTH, "recipient": recipient, "status": SENT}
+
+    ours, theirs = DeliveryLog(month_dir), DeliveryLog(month_dir)
+    with ours.locked():
+        ours.append([row("a@example.com")])
+    with theirs.locked():
+        theirs.append([row("b@example.com")])
+    with ours.locked():  # the same object, a new session: it starts from the file, not from what it wrote
+        ours.append([row("c@example.com")])
+    assert [r["recipient"] for r in DeliveryLog(month_dir).rows()] == ["a@example.com", "b@example.com",
+                                                                        "c@example.com"]

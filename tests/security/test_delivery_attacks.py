@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -128,6 +129,25 @@ def test_a_pdf_swapped_after_the_check_fails_its_message_and_goes_nowhere(tmp_pa
     assert status == FAILED and "is not the file the render step wrote" in detail
     assert statuses["sup2@example.com", "teams/T2.pdf"][0] == SENT
     assert sorted(_outbox(folder)) == ["sup2@example.com"]
+
+
+def test_a_pdf_that_does_not_read_back_is_removed_and_recorded_without_a_digest(tmp_path, monkeypatch):
+    """The render step parses every file it writes: one that is not what was written (a disk that cut it short)
+    is removed, so that delivery finds nothing to send and logs it broken_report; the others are untouched."""
+    import reports.render as render
+
+    def cut_short(path, data):
+        Path(path).write_bytes(data[: len(data) // 2])
+
+    renderer = render.Renderer()
+    context = {"lang": "en", "title": "T", "month": MONTH, "generated_at": "now", "footer_meta": "",
+               "brief": (), "small_sample_note": ""}
+    html = "base.html"
+    good = renderer.render(html, context, tmp_path / "good.pdf", render.Earlier(), "UTC")
+    monkeypatch.setattr(render, "write_bytes_atomically", cut_short)
+    bad = renderer.render(html, context, tmp_path / "bad.pdf", render.Earlier(), "UTC")
+    assert (bad.sha256, bad.pages) == ("", 0) and not (tmp_path / "bad.pdf").exists()
+    assert good.sha256 == hashlib.sha256((tmp_path / "good.pdf").read_bytes()).hexdigest() and good.pages == 1
 
 
 @pytest.mark.parametrize("on_disk, laid_out, refusal", [
