@@ -13,7 +13,7 @@ from typing import Optional
 import pandera.polars as pa
 import polars as pl
 
-from schemas.catalog import (  # noqa: F401 (the allowed values, named here too for the models' users)
+from schemas.catalog import (
     COMPLAINT_STATUSES,
     DEDUCTION_CATEGORIES,
     DISCIPLINE_KINDS,

@@ -18,12 +18,8 @@ import polars as pl
 
 from core.calendar import WEEKDAYS, expected_shift_days
 from core.months import Month
-from schemas.sources import (
-    DEDUCTION_CATEGORIES,
-    PENALTY_CATEGORIES,
-    REWARD_CATEGORIES,
-    SOURCES,
-)
+from schemas.catalog import DEDUCTION_CATEGORIES, PENALTY_CATEGORIES, REWARD_CATEGORIES
+from schemas.sources import SOURCES
 from synthetic import names
 from synthetic.bad_rows import inject_bad_rows
 from synthetic.writer import write_source

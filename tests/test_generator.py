@@ -10,7 +10,8 @@ from core.months import Month
 from ingest.files import FileSource
 from ingest.load import load_source
 from ingest.mapping import ColumnMapping
-from schemas.sources import DEDUCTION_CATEGORIES, SOURCES
+from schemas.catalog import DEDUCTION_CATEGORIES
+from schemas.sources import SOURCES
 from synthetic.generator import GenerateOptions, generate
 
 MONTH = Month(2026, 10)
