@@ -14,6 +14,7 @@ loading the code) never pay for it.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import importlib
 import logging
 import math
@@ -289,10 +290,38 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
             if by_row:
                 validate(f"{source} rows", by_row, pandas_copy, SOURCES[source].id_column, missing)
     if docs_dir is not None:
+        escape_stored_results(context.validation_results_store)
         context.build_data_docs(site_names=["ccpulse"])
     order = {spec.key: n for n, spec in enumerate(SUITES)}
     return pl.DataFrame(rows, schema=RESULT_COLUMNS).sort(
         pl.concat_str("source", pl.lit("."), "expectation").replace_strict(order, return_dtype=pl.Int64))
+
+
+def escape_stored_results(store) -> None:
+    """Make every data value in the stored results text before GX renders its Data Docs (SPEC §10).
+
+    GX writes some of a result's values into its pages as raw HTML (the unexpected rows' table, partial
+    lists): a channel of `<script>…` would run in the ops person's browser. The values are escaped here, in
+    the results the docs are built from, after ccpulse has read them: where GX escapes a value itself, the
+    page shows it escaped twice, which is still text.
+    """
+    for key in store.list_keys():
+        suite_result = store.get(key)
+        for result in suite_result.results:
+            result.result = _escaped(result.result)
+            if result.exception_info:
+                result.exception_info = _escaped(result.exception_info)
+        store.set(key, suite_result)
+
+
+def _escaped(value):
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_escaped(v) for v in value)
+    return value
 
 
 def pd_rows(count: int):
