@@ -22,7 +22,7 @@ from dagster import ConfigurableIOManager, InitResourceContext, InputContext, Ou
 from filelock import FileLock, Timeout
 from pydantic import PrivateAttr
 
-from core.atomic import write_bytes_atomically
+from core.atomic import refuse_links_under, write_bytes_atomically
 
 INTERMEDIATE = ".intermediate"
 RUN_LOCK = ".run.lock"
@@ -52,6 +52,7 @@ class MonthFolderIOManager(ConfigurableIOManager):
         if not month or not self.out_dir:
             return
         folder = self._month_dir(month)
+        refuse_links_under(folder)  # before the lock file, the first thing a run writes
         folder.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(folder / RUN_LOCK))
         try:
