@@ -64,6 +64,7 @@ class MonthFolderIOManager(ConfigurableIOManager):
                 "Two runs of one month into one folder would mix their files: let that run finish, then run "
                 "this one again.") from None
         self._lock = lock
+        fail_abandoned_runs(context.instance, run.run_id, Path(self.out_dir), held=folder)
         holder = {"run_id": run.run_id, "job": run.job_name, "pid": os.getpid(),
                   "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         write_bytes_atomically(folder / RUN_HOLDER, json.dumps(holder).encode("utf-8"))
@@ -88,9 +89,48 @@ class MonthFolderIOManager(ConfigurableIOManager):
         return pickle.loads(path.read_bytes())
 
 
-def _read_holder(folder: Path) -> str:
+def _holder(folder: Path) -> dict:
     try:
         holder = json.loads((folder / RUN_HOLDER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _read_holder(folder: Path) -> str:
+    holder = _holder(folder)
+    if not holder:
         return ""
     return f" (run {holder.get('run_id', '?')} of {holder.get('job', '?')}, since {holder.get('since', '?')})"
+
+
+def fail_abandoned_runs(instance, current_run_id: str, out_dir: Path, held: Path) -> list[str]:
+    """Mark failed the runs that Dagster still shows as started but whose process is gone (kill -9, a crash,
+    a reboot): nothing else would, and the UI would show them running forever. A run's month folder says so:
+    its holder file still names the run, yet its lock is free (the system released it with the process).
+    `held` is the folder whose lock this run holds now. Returns the run ids marked failed."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    failed = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])):
+        month = run.tags.get("dagster/partition")
+        if run.run_id == current_run_id or not month:
+            continue
+        tagged = run.tags.get("ccpulse/out", "-")
+        folder = Path(out_dir if tagged == "-" else tagged) / month
+        holder = _holder(folder)
+        if holder.get("run_id") != run.run_id:
+            continue  # it never held the folder: still starting, or another kind of run
+        if folder != held:
+            lock = FileLock(str(folder / RUN_LOCK))
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue  # its process holds the lock: it is alive
+            (folder / RUN_HOLDER).unlink(missing_ok=True)
+            lock.release()
+        instance.report_run_failed(run, f"ccpulse: the process of this run (pid {holder.get('pid', '?')}) ended "
+                                        f"without finishing it (killed, crashed or the machine restarted); marked "
+                                        f"failed by run {current_run_id}, which found its month folder unlocked")
+        failed.append(run.run_id)
+    return failed

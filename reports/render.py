@@ -14,6 +14,8 @@ import io
 import logging
 import mimetypes
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -162,7 +164,21 @@ def process_renderer() -> Renderer:
     return _renderer
 
 
-def _start_worker(modules: tuple[str, ...]) -> None:
+PARENT_POLL_SECONDS = 0.5
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the process that started it is gone (kill -9 of a run leaves no one to shut the
+    pool down; the worker would wait on its queue forever, holding its memory)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _start_worker(modules: tuple[str, ...], parent: int) -> None:
+    _die_with(parent)  # first: the parent may die while this worker is still importing
     os.nice(5)  # workers yield the cores to the run's own steps (reading, checks), which run while they start
     collect_less_often()
     for module in modules:  # what the jobs' context builders need (polars, matplotlib): loaded before the first job
@@ -204,7 +220,7 @@ _early: ProcessPoolExecutor | None = None
 
 def _pool(workers: int, modules: tuple[str, ...]) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                               initargs=(modules,))
+                               initargs=(modules, os.getpid()))
 
 
 def worker_count() -> int:
