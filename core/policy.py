@@ -6,26 +6,42 @@ import datetime as dt
 import math
 import zoneinfo
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from core.calendar import WEEKDAYS
 from core.config_files import read_yaml_mapping
-from core.errors import PolicyError
+from core.errors import PolicyError, shown
+
+
+def _not_a_boolean(value):
+    # YAML reads `yes`, `on` and `true` as booleans, and pydantic would take them as 1.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not a yes/no value")
+    return value
+
+
+# Every number is finite (.inf, .nan and 1e400 are refused: a NaN score would rank first) and has a range.
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
+Count = Annotated[int, BeforeValidator(_not_a_boolean)]
+MINUTES_A_DAY = 24 * 60
+DAYS_TEN_YEARS = 3653
+MOST = 1_000_000  # far above any real count or prior weight, and far below what polars' Int64 holds
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 LEARNED = "learned"
 
 
 class Weights(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    quality: float = Field(0.4, ge=0, le=1)
-    satisfaction: float = Field(0.3, ge=0, le=1)
-    attendance: float = Field(0.2, ge=0, le=1)
-    conduct: float = Field(0.1, ge=0, le=1)
+    quality: Number = Field(0.4, ge=0, le=1)
+    satisfaction: Number = Field(0.3, ge=0, le=1)
+    attendance: Number = Field(0.2, ge=0, le=1)
+    conduct: Number = Field(0.1, ge=0, le=1)
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> "Weights":
@@ -38,36 +54,37 @@ class Weights(BaseModel):
 class Policy(BaseModel):
     """Defaults are SPEC §3's; a policy file overrides any of them and nothing else."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     timezone: str = "Asia/Shanghai"
-    late_grace_minutes: float = Field(0, ge=0)
-    serious_late_minutes: float = Field(20, gt=0)
-    min_qa_evals: int = Field(3, ge=0)
-    min_csat_responses: int = Field(10, ge=0)
-    min_tenure_days: int = Field(30, ge=0)
-    csat_prior_weight: float = Field(20, ge=0)
-    late_penalty: float = Field(0.5, ge=0)
-    complaint_penalty: float = Field(0.25, ge=0)
+    late_grace_minutes: Number = Field(0, ge=0, le=MINUTES_A_DAY)
+    serious_late_minutes: Number = Field(20, gt=0, le=MINUTES_A_DAY)
+    min_qa_evals: Count = Field(3, ge=0, le=MOST)
+    min_csat_responses: Count = Field(10, ge=0, le=MOST)
+    min_tenure_days: Count = Field(30, ge=0, le=DAYS_TEN_YEARS)
+    csat_prior_weight: Number = Field(20, ge=0, le=MOST)
+    # Shares of an absence and of the whole conduct component: more than 1 would outweigh what they cost.
+    late_penalty: Number = Field(0.5, ge=0, le=1)
+    complaint_penalty: Number = Field(0.25, ge=0, le=1)
     weights: Weights = Weights()
-    csat_target: float = Field(0.96, ge=0, le=1)
-    qa_target: float = Field(90, ge=0, le=100)
-    timely_days: int = Field(7, ge=0)
-    severe_penalty_red_per_100: float = Field(5.0, ge=0)
-    lucky_draw_winners: int = Field(3, ge=0)
+    csat_target: Number = Field(0.96, ge=0, le=1)
+    qa_target: Number = Field(90, ge=0, le=100)
+    timely_days: Count = Field(7, ge=0, le=DAYS_TEN_YEARS)
+    severe_penalty_red_per_100: Number = Field(5.0, ge=0, le=100)
+    lucky_draw_winners: Count = Field(3, ge=0, le=MOST)
     lucky_draw_salt: str = "ccpulse"
     language: Literal["en", "zh-CN"] = "en"
     center_report_recipients: list[str] = []
     ops_alert_recipients: list[str] = []
-    schedule_day: int = Field(3, ge=1, le=28)
-    volume_band: float = Field(0.4, gt=0)
+    schedule_day: Count = Field(3, ge=1, le=28)  # every month has day 28
+    volume_band: Number = Field(0.4, gt=0, le=10)
     # `learned` (from last month's shifts, or this month's when there is none) or the weekdays themselves
     operating_weekdays: Literal["learned"] | list[Weekday] = LEARNED
     holidays: list[dt.date] = []
     # QA calibration (SPEC §13)
-    evaluator_prior_weight: float = Field(5, ge=0)
-    evaluator_flag_points: float = Field(5.0, gt=0)
-    min_evaluator_pairs: int = Field(10, ge=0)
+    evaluator_prior_weight: Number = Field(5, ge=0, le=MOST)
+    evaluator_flag_points: Number = Field(5.0, gt=0, le=100)
+    min_evaluator_pairs: Count = Field(10, ge=1, le=MOST)
     qa_adjust_for_evaluator: bool = False
     # `<source>.<expectation>: warn | block` for the data-believability suites (schemas/expectations.py)
     expectation_severity: dict[str, Literal["warn", "block"]] = {}
@@ -120,6 +137,8 @@ def load_policy(path: str | Path | None, expectation_keys: frozenset[str] | None
         problems = []
         for error in exc.errors():
             key = ".".join(str(part) for part in error["loc"]) or "(policy)"
-            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-            problems.append(f"  {key}: {message}")
+            if error["type"] == "extra_forbidden":
+                problems.append(f"  {key}: unknown key")
+            else:  # the value as the file wrote it, so the line can be found
+                problems.append(f"  {key}: {error['msg']} (got {shown(error['input'])})")
         raise PolicyError(f"{path}: invalid policy\n" + "\n".join(problems)) from exc

@@ -22,7 +22,10 @@ telemetry:
 
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to the project's git-ignored `.dagster_home/`."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))).resolve()
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
+    if not home.is_absolute():  # Dagster refuses it deep in its own code, with a traceback
+        raise ConfigError(f"DAGSTER_HOME must be an absolute path, not {str(home)!r} (a relative one would name "
+                          f"another folder from every working directory): e.g. export DAGSTER_HOME={home.resolve()}")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -82,6 +85,10 @@ def _configure(data: str | None, out: str, policy: str | None, column_mapping: s
     from schemas.expectations import load_policy_for_run
 
     load_policy_for_run(policy)  # every problem of a bad policy file is listed here
+    if column_mapping:
+        from ingest.mapping import load_mapping
+
+        load_mapping(column_mapping)  # and of a bad mapping file, instead of each step failing on it
     ensure_dagster_home()
     os.environ["CCPULSE_DATA_DIR"] = str(Path(data).resolve()) if data else ""
     os.environ["CCPULSE_OUT_DIR"] = str(Path(out).resolve())
@@ -357,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ConfigError as error:  # a setting to fix, said in one line, never a traceback
+        print(f"ccpulse: {error}", file=sys.stderr)
+        return 2
     finally:
         if as_the_process:
             # What is left is freed at exit anyway: without this, the interpreter's last collections walk the

@@ -9,6 +9,7 @@ generator per month, so the same seed gives the same files, at any scale.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from core.calendar import WEEKDAYS, expected_shift_days
+from core.errors import ConfigError
 from core.months import Month
 from schemas.catalog import DEDUCTION_CATEGORIES, PENALTY_CATEGORIES, REWARD_CATEGORIES
 from schemas.sources import SOURCES
@@ -57,6 +59,14 @@ class GenerateOptions:
     calendar: Calendar = "7day"  # `weekdays`: the center is open Monday to Friday only
     holidays: tuple[dt.date, ...] = ()  # days the center is closed: no shifts, no contacts
     evaluator_bias: float = 0.0  # QA001 scores this many points kinder (or, negative, harsher) than the others
+
+    def __post_init__(self) -> None:
+        # Out of these ranges the simulation divides by zero or indexes past its months: say which option.
+        for name, least in (("agents", 1), ("team_size", 1), ("months_back", 0)):
+            if getattr(self, name) < least:
+                raise ConfigError(f"{name} must be at least {least}, got {getattr(self, name)}")
+        if not math.isfinite(self.evaluator_bias):
+            raise ConfigError(f"evaluator_bias must be a finite number of points, got {self.evaluator_bias}")
 
 
 @dataclass
@@ -121,6 +131,20 @@ def _names(rng: np.random.Generator, count: int) -> np.ndarray:
     return np.where(chinese, chinese_names, latin).astype(object)
 
 
+def _frame(source: str, columns: dict) -> pl.DataFrame:
+    """A source's frame with the contract's polars type for every column, never one guessed from the values.
+
+    polars guesses a NumPy object array's type from its first value: emails starting with an agent
+    without one (None) became `Object`, which cannot be cast to String (seed 8, 500 agents).
+    """
+    types = SOURCES[source].columns
+    return pl.DataFrame([
+        pl.Series(name, values.tolist() if isinstance(values, np.ndarray) and values.dtype == object else values,
+                  dtype=types[name])
+        for name, values in columns.items()
+    ])
+
+
 def _serial_ids(prefix: str, count: int, width: int) -> list[str]:
     """prefix + 1, 2, … zero-padded; an empty list for none (numpy's zfill fails on an empty array)."""
     return [f"{prefix}{number:0{width}d}" for number in range(1, count + 1)]
@@ -150,7 +174,8 @@ def _teams(options: GenerateOptions, rng: np.random.Generator) -> pl.DataFrame:
     emails: list[str | None] = [f"{sid.lower()}@example.com" for sid in supervisor_ids]
     if count >= 4:
         emails[-1] = None  # one team whose supervisor has no address on file (SPEC §11)
-    return pl.DataFrame(
+    return _frame(
+        "teams",
         {
             "team_id": team_ids,
             "team_name": [f"{site}{i + 1}组" for i, site in enumerate(sites)],
@@ -194,7 +219,8 @@ def _agents(center: Center, month: Month, rng: np.random.Generator) -> pl.DataFr
     )
     index = np.flatnonzero(shown)
     ids = center.ids(index)
-    return pl.DataFrame(
+    return _frame(
+        "agents",
         {
             "agent_id": ids,
             "agent_name": center.name[index].astype(str),
@@ -203,8 +229,8 @@ def _agents(center: Center, month: Month, rng: np.random.Generator) -> pl.DataFr
             "hire_date": center.hire[index],
             "exit_date": center.exit[index],
             "email": np.where(center.has_email[index], np.char.add(np.char.lower(ids), "@example.com"), None),
-        }
-    ).with_columns(pl.col("hire_date").cast(pl.Date), pl.col("exit_date").cast(pl.Date))
+        },
+    )
 
 
 def _attendance(center: Center, month: Month, rng: np.random.Generator) -> pl.DataFrame:
@@ -249,7 +275,8 @@ def _attendance(center: Center, month: Month, rng: np.random.Generator) -> pl.Da
     forgot_out = rng.random(count) < 0.005
 
     nat = np.datetime64("NaT", "s")
-    return pl.DataFrame(
+    return _frame(
+        "attendance",
         {
             "shift_id": _serial_ids(f"SH{month.year}{month.month:02d}-", count, 7),
             "agent_id": center.ids(agent),
@@ -260,8 +287,8 @@ def _attendance(center: Center, month: Month, rng: np.random.Generator) -> pl.Da
             "clock_out": np.where(worked & ~forgot_out, clock_out, nat).astype("datetime64[us]"),
             "leave_type": leave_type,
             "leave_approved": approved,
-        }
-    ).with_columns(pl.col("shift_date").cast(pl.Date))
+        },
+    )
 
 
 def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -288,7 +315,8 @@ def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.Data
     evaluators = max(3, round(len(active) / 25))
     evaluator = rng.integers(1, evaluators + 1, count)
     bias = np.where(evaluator == 1, center.evaluator_bias, 0.0)
-    evaluations = pl.DataFrame(
+    evaluations = _frame(
+        "qa_evaluations",
         {
             "evaluation_id": eval_ids,
             "agent_id": center.ids(agent),
@@ -298,9 +326,9 @@ def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.Data
             "score": np.clip(100.0 - lost + bias, 0, 100),
             "critical_error": critical,
         },
-        schema_overrides={"evaluator_id": pl.String},
     )
-    deductions = pl.DataFrame(
+    deductions = _frame(
+        "qa_deductions",
         {"evaluation_id": eval_ids[owner], "item_code": item_code, "category": category, "points": points}
     ).sort("evaluation_id", maintain_order=True)
     return evaluations, deductions
@@ -315,7 +343,8 @@ def _csat(center: Center, month: Month, rng: np.random.Generator) -> pl.DataFram
     draw = rng.random(count)
     four = np.clip(0.9 - top, 0.02, None)
     score = np.where(draw < top, 5, np.where(draw < top + four, 4, rng.choice([1, 2, 3], count, p=[0.35, 0.2, 0.45])))
-    return pl.DataFrame(
+    return _frame(
+        "csat_responses",
         {
             "response_id": _serial_ids(f"R{month.year}{month.month:02d}-", count, 7),
             "agent_id": center.ids(agent),
@@ -407,7 +436,8 @@ def _discipline(center: Center, month: Month, rng: np.random.Generator, teams: p
             choices = ["LATE", "ABSENT", "QA_FAIL", "CONDUCT"] if kind[i] == "penalty" else ["CSAT_PRAISE", "QA_EXCELLENT", "TEAM_HELP", "MENTOR"]
             reason.append(str(rng.choice(choices)))
     supervisor = teams["supervisor_id"].to_numpy()[center.team[agent]] if count else np.empty(0, dtype=str)
-    return pl.DataFrame(
+    return _frame(
+        "discipline",
         {
             "action_id": _serial_ids(f"D{month.year}{month.month:02d}-", count, 6),
             "agent_id": center.ids(agent),
@@ -420,7 +450,7 @@ def _discipline(center: Center, month: Month, rng: np.random.Generator, teams: p
             "complaint_id": complaint_ids,
             "issued_by": supervisor.astype(str),
         },
-    ).with_columns(pl.col("amount").fill_nan(None), pl.col("complaint_id").cast(pl.String))
+    ).with_columns(pl.col("amount").fill_nan(None))
 
 
 def generate(options: GenerateOptions) -> list[Path]:
