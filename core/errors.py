@@ -12,6 +12,17 @@ def cut(text: str, width: int = SHOWN) -> str:
     return text if len(text) <= width else text[:width] + f"… ({len(text):,} characters)"
 
 
+def visible(text: str) -> str:
+    """Text with each character a reader cannot see written as `<U+XXXX>`: a byte-order mark
+    (U+FEFF), zero-width and unusual spaces, control characters. `\ufeffA1` and `A1` look the same
+    on a screen; an error or a quarantine reason must show why they differ."""
+    return "".join(char if char.isprintable() else f"<U+{ord(char):04X}>" for char in text)
+
+
+def has_invisible(text: str) -> bool:
+    return not text.isprintable()
+
+
 def shown(value, width: int = SHOWN) -> str:
     """A value as an error quotes it: its repr, cut to `width` characters."""
     return cut(repr(value), width)

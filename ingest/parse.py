@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from core.errors import Problem, StructuralError, cut, shown
+from core.errors import Problem, StructuralError, cut, shown, visible
 from ingest.raw import RawTable
 
 MAX_EXAMPLES = 5
 
 _TRUE = ["true", "t", "yes", "y", "1", "是", "真", "对", "√"]
 _FALSE = ["false", "f", "no", "n", "0", "否", "假", "错", "×"]
-_OFFSET = r"(Z|z|[+-]\d{2}:?\d{2})$"
+OFFSET = r"(Z|z|[+-]\d{2}:?\d{2})$"  # a date-time written with its UTC offset
 
 EXPECTED_FORM = {
     pl.String: "text",
@@ -54,7 +54,7 @@ def _parse_datetime(column: str, dtype: pl.DataType, timezone: str) -> pl.Expr:
     if dtype == pl.Date:
         return pl.col(column).cast(pl.Datetime("us"))
     text = _clean_text(column).str.replace("T", " ").str.replace_all("/", "-")
-    with_offset = text.str.contains(_OFFSET)
+    with_offset = text.str.contains(OFFSET)
     aware = (
         text.str.replace(r"([+-]\d{2})(\d{2})$", "$1:$2")
         .str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", strict=False, time_unit="us")
@@ -127,7 +127,7 @@ def parse_table(raw: RawTable, columns: dict[str, pl.DataType], required: set[st
         problems.append(
             Problem(
                 f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
-                f"(found: {', '.join(cut(c, 40) for c in frame.columns[:20]) or 'no columns'}"
+                f"(found: {', '.join(cut(visible(c), 40) for c in frame.columns[:20]) or 'no columns'}"
                 f"{f' and {frame.width - 20} more' if frame.width > 20 else ''})",
                 column=missing[0],
             )

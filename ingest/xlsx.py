@@ -15,6 +15,7 @@ import zipfile
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -23,6 +24,42 @@ _PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]+)(\d+)\"[^>]*?(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+class XlsxTooLarge(ValueError):
+    """A workbook whose parts would uncompress to more than the bound."""
+
+
+_CHUNK = 1024 * 1024
+
+
+def check_uncompressed_size(workbook: BinaryIO, limit: int) -> None:
+    """Raise XlsxTooLarge when the workbook's parts uncompress to more than `limit` bytes.
+
+    An XLSX is a zip: a few MB can hold gigabytes of repeated XML (a decompression bomb), which the
+    spreadsheet reader would inflate whole. The sizes the zip declares are checked first; since they
+    can lie, the parts are then inflated here a chunk at a time, counting, and the count stops at the
+    limit (a part that inflates to more than it declared fails its checksum and reads as damaged).
+    A file that is not a zip is left to the reader, which says what is wrong with it.
+    """
+    try:
+        archive = zipfile.ZipFile(workbook)
+    except zipfile.BadZipFile:
+        return
+    with archive:
+        declared = sum(info.file_size for info in archive.infolist())
+        if declared > limit:
+            raise XlsxTooLarge(f"its parts declare {declared:,} bytes uncompressed")
+        inflated = 0
+        for info in archive.infolist():
+            try:
+                with archive.open(info) as part:
+                    while chunk := part.read(_CHUNK):
+                        inflated += len(chunk)
+                        if inflated > limit:
+                            raise XlsxTooLarge(f"its parts uncompress to more than {inflated:,} bytes")
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError) as error:
+                raise ValueError(f"part {info.filename!r} cannot be read: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -50,10 +87,10 @@ def _column_number(letters: bytes) -> int:
     return number - 1
 
 
-def uncalculated_formula_cells(path: Path) -> list[UncalculatedCell]:
+def uncalculated_formula_cells(workbook: Path | BinaryIO) -> list[UncalculatedCell]:
     """The first sheet's formula cells that have no value a person's spreadsheet program calculated."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(workbook) as archive:
             workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
             sheet = archive.read(_first_sheet(archive, workbook))
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):

@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 import pandera.polars as pa
 import polars as pl
 
-from core.errors import Problem, StructuralError, shown
+from core.errors import Problem, StructuralError, has_invisible, shown, visible
 from core.months import Month
 from schemas.catalog import CENTER_TEAM_ID
 from schemas.roster import active_agents
 from schemas.sources import AGENT_ACTIVITY_SOURCES, SOURCES
 
 ROW = "__row"
+# A reader's companion column holding a date-time's text as the file wrote it (with its offset), shown
+# in the quarantine in place of the converted value (ingest/load.py adds it).
+AS_WRITTEN = "source_as_written:"
 
 # What each source is checked against: the validated source it refers to. SOURCES lists
 # the sources in an order where each comes after the one it refers to.
@@ -147,18 +150,27 @@ def _reason(check: str, column: str | None) -> str:
     return check  # our own checks carry their reason as their error text
 
 
+def _reason_shown(reason: str, value) -> str:
+    """A quarantined row's reason, with the value it is about when that value holds characters a
+    reader cannot see (`unknown agent_id` for a `\ufeffA1` that looks like a known `A1`)."""
+    if isinstance(value, str) and has_invisible(value):
+        return f"{reason} ({visible(value)} holds invisible characters)"
+    return reason
+
+
 def validate_source(source: str, frame: pl.DataFrame, context: MonthContext, origin: str) -> ValidationOutcome:
     """Split a parsed source into valid rows and quarantined rows with their reasons.
 
     `frame` holds the canonical columns (typed) and may hold position columns (`source_*`),
     which are kept in the quarantine only.
     """
-    position_columns = [name for name in frame.columns if name.startswith("source_")]
-    data = frame.drop(position_columns)
+    written = {name.removeprefix(AS_WRITTEN): name for name in frame.columns if name.startswith(AS_WRITTEN)}
+    position_columns = [name for name in frame.columns if name.startswith("source_") and name not in written.values()]
+    data = frame.drop(position_columns + list(written.values()))
     schema = schema_for(source, context)
     try:
         schema.validate(data, lazy=True)
-        failures = pl.DataFrame(schema={"index": pl.Int64, "reason": pl.String})
+        failures = pl.DataFrame(schema={"index": pl.Int64, "reason": pl.String, "shown": pl.String})
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         structural = cases.filter(pl.col("index").is_null())
@@ -173,17 +185,27 @@ def validate_source(source: str, frame: pl.DataFrame, context: MonthContext, ori
             pl.struct("check", "column")
             .map_elements(lambda row: _reason(row["check"], row["column"]), return_dtype=pl.String)
             .alias("reason"),
-        ).unique()
+            pl.col("failure_case"),
+        ).unique(["index", "reason"], keep="first").with_columns(
+            pl.struct("reason", "failure_case")
+            .map_elements(lambda row: _reason_shown(row["reason"], row["failure_case"]), return_dtype=pl.String)
+            .alias("shown")
+        )
 
+    # The counts are per reason (data_quality.csv, the brief); each row's reasons show its values.
     reasons = (
         failures.sort("index", "reason")
         .group_by("index", maintain_order=True)
-        .agg(pl.col("reason").str.join("; ").alias("reasons"))
+        .agg(pl.col("shown").str.join("; ").alias("reasons"))
     )
     numbered = frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
     bad = numbered.join(reasons, left_on=ROW, right_on="index", how="inner").sort(ROW)
-    valid = numbered.filter(~pl.col(ROW).is_in(reasons["index"].implode())).drop([ROW] + position_columns)
-    quarantine = bad.select(position_columns + ["reasons"] + data.columns)
+    valid = numbered.filter(~pl.col(ROW).is_in(reasons["index"].implode())).drop(
+        [ROW] + position_columns + list(written.values()))
+    # The row as the file wrote it: a date-time written with an offset shows that text, not its conversion.
+    quarantine = bad.select(position_columns + ["reasons"]
+                            + [pl.col(written[name]).alias(name) if name in written else pl.col(name)
+                               for name in data.columns])
     return ValidationOutcome(source, valid, quarantine, Counter(dict(failures["reason"].value_counts().iter_rows())))
 
 

@@ -104,12 +104,12 @@ def test_a_quote_that_swallows_whole_rows_stops_the_month(tmp_path):
 
 def test_a_huge_value_is_quoted_short(tmp_path):
     rows = _csv(3).splitlines()
-    rows[2] = rows[2].replace(",4,", "," + "X" * 2_000_000 + ",", 1)  # a score that is two million X's
+    rows[2] = rows[2].replace(",4,", "," + "X" * 1_000_000 + ",", 1)  # a score of a million X's (a line < 1 MiB)
     path = _folder(tmp_path) / "csat_responses.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     with pytest.raises(StructuralError) as error:
         _load(tmp_path, "csat_responses")
-    assert "(2,000,002 characters)" in str(error.value) and len(str(error.value)) < 500
+    assert "(1,000,002 characters)" in str(error.value) and len(str(error.value)) < 500
 
 
 def test_a_team_may_not_take_the_whole_centers_id(tmp_path):
