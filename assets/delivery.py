@@ -26,7 +26,8 @@ from core.manifest import CENTER, ReportEntry, read_manifest
 from core.output import markdown_preview, markdown_text
 from delivery.addresses import InvalidAddress, checked_address
 from delivery.compose import Report, compose
-from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog
+from delivery.log import (BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, SHARED_ADDRESS, UNKNOWN, DeliveryLog,
+                          LogNotWritten)
 from delivery.send import Routing, deliver, route, undelivered
 
 DELIVERY = "delivery"
@@ -48,22 +49,26 @@ def _report(folder: Path, entry: ReportEntry) -> Report:
 
 def month_routing(folder: Path, manifest: dict[str, ReportEntry], center_recipients: list[str]) -> Routing:
     """Every report of the manifest addressed: the center report to the policy's recipients, each team
-    report to the supervisor address the render step recorded for it."""
+    report to the supervisor address the render step recorded for it, unless another supervisor's team shares it."""
     entries = list(manifest.values())
     center = next((_report(folder, e) for e in entries if e.kind == CENTER), None)
     teams = {e.team_id: _report(folder, e) for e in entries if e.kind != CENTER}
     addresses = {e.team_id: e.address for e in entries if e.kind != CENTER}
-    return route(center, center_recipients, teams, addresses)
+    supervisors = {e.team_id: e.supervisor_id for e in entries if e.kind != CENTER}
+    return route(center, center_recipients, teams, addresses, supervisors)
 
 
-def delivery_summary(this_run: pl.DataFrame, pending: int, held: int, missing: int, refused: int) -> str:
+def delivery_summary(this_run: pl.DataFrame, pending: int, held: int, missing: int, refused: int, withheld: int = 0,
+                     stopped: str = "") -> str:
     def count(status: str) -> int:
         return this_run.filter(pl.col("status") == status).height
 
     sent = this_run.filter(pl.col("status") == SENT)
     return (f"{sent['recipient'].n_unique()} message(s) sent ({sent.height} report(s)), {count(FAILED)} failed, "
             f"{count(UNKNOWN)} with unknown outcome, {count(BROKEN)} refused as broken, {pending} report(s) still due "
-            f"({held} held after an unknown outcome), {missing} without a recipient, {refused} refused address(es)")
+            f"({held} held after an unknown outcome), {missing} without a recipient, {refused} refused address(es)"
+            + (f", {withheld} withheld (their supervisor_email is another supervisor's too)" if withheld else "")
+            + (f"; delivery stopped: {stopped}" if stopped else ""))
 
 
 @monthly_asset(
@@ -76,7 +81,8 @@ def delivery_summary(this_run: pl.DataFrame, pending: int, held: int, missing: i
                        "nothing broken was refused, no send ended with an unknown outcome, nothing is still due. "
                        "A failure fails the run, so ops are alerted and `ccpulse run`/`send` exit non-zero."),
         AssetCheckSpec(ALL_ADDRESSED, asset=DELIVERY, description="Every report has somebody to go to "
-                       "(a team's valid supervisor_email, the policy's center_report_recipients)."),
+                       "(a team's valid supervisor_email, the policy's center_report_recipients); no "
+                       "supervisor_email is shared by teams of different supervisors (their reports are withheld)."),
     ],
     description="Emails each team report to its supervisor and the center report to the policy's recipients: "
     "`.eml` files in `outbox/` by default, SMTP as a setting. Each PDF is checked against `manifest.json` first. "
@@ -103,9 +109,13 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
 
     log = DeliveryLog(folder)
     transport = mail.transport_for(folder / "outbox")
-    written = deliver(str(month), routing, log, transport,
-                      lambda letter, attachments: compose(letter, policy.language, mail.sender, attachments),
-                      force=config.force, only=only or None)
+    try:
+        written = deliver(str(month), routing, log, transport,
+                          lambda letter, attachments: compose(letter, policy.language, mail.sender, attachments),
+                          force=config.force, only=only or None)
+    except LogNotWritten as error:  # it names the file; what went out before it is logged
+        raise Failure(f"{error}. A message being sent when it failed keeps its `sending` row: the next "
+                      "`ccpulse send` holds it as unknown instead of sending it again", allow_retries=False) from error
 
     pending = undelivered(routing, log.delivered())
     held = log.delivered(UNKNOWN)
@@ -113,10 +123,12 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
                   if any(row["sha256"] == report.sha256 for row in held.get((who, report.name), []))]
     refused = [item for item in routing.unroutable if item.status == INVALID_ADDRESS]
     missing = [item for item in routing.unroutable if item.status == NO_ADDRESS]
+    withheld = [item for item in routing.unroutable if item.status == SHARED_ADDRESS]
     this_run = pl.DataFrame(written, schema=LOG_ROW_SCHEMA)
     sent = this_run.filter(pl.col("status") == SENT)
     problems = this_run.filter(pl.col("status").is_in([FAILED, UNKNOWN, BROKEN]))
-    summary = delivery_summary(this_run, len(pending), len(held_pairs), len(missing), len(refused))
+    summary = delivery_summary(this_run, len(pending), len(held_pairs), len(missing), len(refused), len(withheld),
+                               written.stopped)
     context.log.info(summary)
     return MaterializeResult(
         value={"sent": sent.height, "pending": len(pending), "without_recipient": [u.report.name for u in missing]},
@@ -142,13 +154,17 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
                 },
             ),
             AssetCheckResult(
-                check_name=ALL_ADDRESSED, passed=not missing and not refused, severity=AssetCheckSeverity.WARN,
+                check_name=ALL_ADDRESSED, passed=not missing and not refused and not withheld,
+                severity=AssetCheckSeverity.WARN,
                 metadata={
                     "without_recipient": MetadataValue.md(
                         "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in missing)
                         or "none"),
                     "refused_addresses": MetadataValue.md(
                         "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in refused)
+                        or "none"),
+                    "withheld_shared_address": MetadataValue.md(
+                        "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in withheld)
                         or "none"),
                 },
             ),

@@ -13,7 +13,7 @@ from core.heap import release_freed_memory
 from core.manifest import CENTER, TEAM, ReportEntry, read_manifest, record_reports
 from core.names import safe_file_names
 from core.output import markdown_preview
-from delivery.addresses import InvalidAddress, parse_addressee
+from delivery.addresses import InvalidAddress, parse_addressee, shared_by_several_supervisors
 from ingest.history import TREND_COLUMNS, earlier_health
 from metrics.complaints import first_substantiated, substantiated_before
 from metrics.health import CENTER as CENTER_ID
@@ -43,17 +43,21 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
                                                     "months": ", ".join(sorted(trend["month"].unique()))})
 
 
-def unaddressed_teams(teams: pl.DataFrame) -> dict[str, str]:
-    """Teams whose report no email can carry, and why (told to the director in the In brief)."""
-    found = {}
+def unaddressed_teams(teams: pl.DataFrame, staffed: set[str] | None = None) -> dict[str, str]:
+    """Teams whose report no email can carry, and why (told to the director in the In brief): no address, an
+    invalid one, or one that another supervisor's team shares (of the `staffed` teams, which have a report)."""
+    found, addresses = {}, {}
     for team_id, address in teams.select("team_id", "supervisor_email").iter_rows():
         if address is None or not address.strip():
             found[team_id] = "no_address"
             continue
         try:
-            parse_addressee(address)
+            addresses[team_id] = parse_addressee(address).address
         except InvalidAddress:
             found[team_id] = "invalid_address"
+    reported = {team_id: address for team_id, address in addresses.items() if staffed is None or team_id in staffed}
+    supervisors = dict(teams.select("team_id", "supervisor_id").iter_rows())
+    found.update({team_id: "shared_address" for team_id in shared_by_several_supervisors(reported, supervisors)})
     return found
 
 
@@ -90,7 +94,7 @@ def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, age
         calibration=qa_calibration, fairness=award_fairness,
         evaluations=evaluations.valid.select("evaluation_id", "agent_id", "evaluator_id", "score"),
         warnings=unknown_complaint_warnings(discipline.valid, complaint_statuses),
-        unaddressed=unaddressed_teams(teams.valid),
+        unaddressed=unaddressed_teams(teams.valid, set(agent_scorecard["team_id"].unique())),
     )
     return MaterializeResult(value=inputs, metadata={"language": policy.language,
                                                      "teams_without_recipient": len(inputs.unaddressed)})
@@ -102,10 +106,10 @@ def _earlier(manifest: dict[str, ReportEntry], report: str) -> Earlier:
 
 
 def _entry(kind: str, report: str, team_id: str | None, title: str, address: str | None,
-           rendered: Rendered) -> ReportEntry:
+           rendered: Rendered, supervisor_id: str | None = None) -> ReportEntry:
     return ReportEntry(report=report, kind=kind, team_id=team_id, title=title, address=address,
                        sha256=rendered.sha256, pages=rendered.pages, fingerprint=rendered.fingerprint,
-                       generated_at=rendered.generated_at, summary=list(rendered.summary))
+                       generated_at=rendered.generated_at, summary=list(rendered.summary), supervisor_id=supervisor_id)
 
 
 @monthly_asset(
@@ -155,8 +159,9 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
     seconds = (dt.datetime.now() - started).total_seconds()
     titles = report_titles(report_inputs)
     addresses = dict(report_inputs.teams.select("team_id", "supervisor_email").iter_rows())
-    entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), result)
-               for team_id, result in zip(staffed, rendered)]
+    supervisors = dict(report_inputs.teams.select("team_id", "supervisor_id").iter_rows())
+    entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), result,
+                      supervisors.get(team_id)) for team_id, result in zip(staffed, rendered)]
     record_reports(folder, str(month), TEAM, entries)
     for stale in set((folder / "teams").glob("*.pdf")) - {folder / entry.report for entry in entries}:
         stale.unlink()  # a team no longer staffed: its old PDF must not be mistaken for this month's

@@ -32,6 +32,7 @@ class ReportEntry:
     fingerprint: str  # of the content, without the generation time
     generated_at: str
     summary: list[str] = field(default_factory=list)  # the sentences the report's email opens with
+    supervisor_id: str | None = None  # a team report's supervisor, so that delivery can tell two supervisors apart
 
 
 def manifest_path(month_dir: Path) -> Path:

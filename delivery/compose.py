@@ -9,12 +9,14 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.contentmanager import ContentManager, raw_data_manager
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import formatdate
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from delivery.addresses import header_safe
 from delivery.transports import KIND_HEADER
 from reports.i18n import Translator
 from reports.render import TEMPLATES
@@ -57,17 +59,14 @@ class Letter:
         return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def header_safe(text: str) -> str:
-    """A value fit for a header: no line breaks (no header injection), runs of white space as one space."""
-    return " ".join(text.split())
-
-
 def _message(subject: str, sender: str, recipient: str, kind: str, month: str, identity: str,
              display_name: str = "") -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = header_safe(subject)
     message["From"] = sender
-    message["To"] = formataddr((header_safe(display_name), recipient))
+    # An Address, not a string: the policy quotes a name with a comma and encodes non-ASCII text as one unit, where
+    # formataddr leaves `Li, Na =?utf-8?…?=` that a reader parses as two addresses.
+    message["To"] = Address(display_name=header_safe(display_name), addr_spec=recipient)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = sender.rsplit("@", 1)[-1].strip(">") or "ccpulse.invalid"
     message["Message-ID"] = f"<ccpulse.{month}.{identity}@{domain}>"

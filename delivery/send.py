@@ -4,8 +4,10 @@ report version (SPEC §11).
 `route` addresses every report; `plan` leaves out what the log says was already delivered (a
 changed report goes out again, marked as a correction; `force` resends on purpose) and what is
 held because an earlier send's outcome is unknown; `deliver` checks each PDF once, then sends
-the letters one by one, logging each as it goes, so a failure for one recipient (a refused
-address, a message that cannot be built, a lost connection) costs only that recipient.
+the letters one by one, logging each as it goes (its intent before it goes out, its outcome
+after), so a failure for one recipient (a refused address, a message that cannot be built, a lost
+connection) costs only that recipient. A server that cannot be reached for several messages in a
+row stops the delivery instead: the rest stay due for the next `ccpulse send`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,18 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
-from delivery.addresses import InvalidAddress, parse_addressee
+from delivery.addresses import Addressee, InvalidAddress, parse_addressee, shared_by_several_supervisors
 from delivery.compose import CORRECTION, FIRST, RESEND, Letter, Report
 from delivery.integrity import BrokenReport, checked_pdf
-from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, UNKNOWN, DeliveryLog, now_text
+from delivery.log import (BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENDING, SENT, SHARED_ADDRESS, UNKNOWN,
+                          DeliveryLog, now_text)
 from delivery.transports import SendFailed, Transport
+
+# Messages in a row whose server could not be reached (refused, 4xx to the greeting or to STARTTLS) before delivery
+# stops trying: each message retries on its own with backoff, so 500 teams against a relay that is down would
+# take hours; three in a row say it is the server, not the message.
+CONNECTION_FAILURES_BEFORE_STOPPING = 3
+INTENT = "being handed over; its outcome replaces this row (left here, the delivery stopped before it knew)"
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class Unroutable:
 
     report: Report
     address: str  # as on file; "" when there is none
-    status: str  # NO_ADDRESS or INVALID_ADDRESS
+    status: str  # NO_ADDRESS, INVALID_ADDRESS or SHARED_ADDRESS
     detail: str
 
 
@@ -39,31 +48,50 @@ class Routing:
 
 
 def route(center: Report | None, center_recipients: list[str], team_reports: dict[str, Report],
-          supervisor_emails: dict[str, str | None]) -> Routing:
-    """The center report to the policy's recipients, each team report to its supervisor."""
+          supervisor_emails: dict[str, str | None], supervisor_ids: dict[str, str | None] | None = None) -> Routing:
+    """The center report to the policy's recipients, each team report to its supervisor.
+
+    Given `supervisor_ids` (team → supervisor_id), team reports whose address is also another supervisor's are
+    withheld (SHARED_ADDRESS), every one of them: one supervisor must not read another team's report.
+    """
     routing = Routing()
 
-    def address(report: Report, text: str | None, missing: str) -> None:
-        if text is None or not text.strip():
-            routing.unroutable.append(Unroutable(report, "", NO_ADDRESS, missing))
-            return
-        try:
-            addressee = parse_addressee(text)
-        except InvalidAddress as error:
-            routing.unroutable.append(Unroutable(report, text, INVALID_ADDRESS, str(error)))
-            return
+    def add(report: Report, addressee: Addressee) -> None:
         reports = routing.reports.setdefault(addressee.address, [])
         routing.names.setdefault(addressee.address, addressee.display_name)
         if report not in reports:
             reports.append(report)
 
+    def parsed(report: Report, text: str | None, missing: str) -> Addressee | None:
+        if text is None or not text.strip():
+            routing.unroutable.append(Unroutable(report, "", NO_ADDRESS, missing))
+            return None
+        try:
+            return parse_addressee(text)
+        except InvalidAddress as error:
+            routing.unroutable.append(Unroutable(report, text, INVALID_ADDRESS, str(error)))
+            return None
+
     if center is not None:
         if not center_recipients:
-            address(center, None, "the policy lists no center_report_recipients")
+            parsed(center, None, "the policy lists no center_report_recipients")
         for text in center_recipients:
-            address(center, text, "")
-    for team_id in sorted(team_reports):
-        address(team_reports[team_id], supervisor_emails.get(team_id), f"team {team_id} has no supervisor_email")
+            if (addressee := parsed(center, text, "")) is not None:
+                add(center, addressee)
+    supervisors = {team_id: parsed(team_reports[team_id], supervisor_emails.get(team_id),
+                                   f"team {team_id} has no supervisor_email") for team_id in sorted(team_reports)}
+    supervisors = {team_id: addressee for team_id, addressee in supervisors.items() if addressee is not None}
+    shared = {} if supervisor_ids is None else shared_by_several_supervisors(
+        {team_id: addressee.address for team_id, addressee in supervisors.items()}, supervisor_ids)
+    for team_id, addressee in supervisors.items():
+        if team_id in shared:
+            others = ", ".join(other for other in shared[team_id] if other != team_id)
+            routing.unroutable.append(Unroutable(
+                team_reports[team_id], addressee.address, SHARED_ADDRESS,
+                f"withheld: team {team_id} shares this supervisor_email with team(s) {others}, led by another "
+                "supervisor, so one of them would read the other's report; correct supervisor_email in the teams data"))
+        else:
+            add(team_reports[team_id], addressee)
     return routing
 
 
@@ -154,11 +182,22 @@ def check_reports(routing: Routing) -> tuple[Routing, CheckedReports]:
 Compose = Callable[[Letter, Mapping[str, bytes]], EmailMessage]
 
 
+class DeliveryRows(list):
+    """The log rows a delivery wrote, and why it stopped before the end ("" when it did not)."""
+
+    stopped: str = ""
+
+
 def deliver(month: str, routing: Routing, log: DeliveryLog, transport: Transport, compose: Compose,
-            force: bool = False, only: set[str] | None = None) -> list[dict]:
-    """Check, send what is due and log it; returns the log rows this delivery wrote."""
-    written: list[dict] = []
+            force: bool = False, only: set[str] | None = None) -> DeliveryRows:
+    """Check, send what is due and log it; returns the log rows this delivery wrote.
+
+    Raises LogNotWritten when the log cannot be written: nothing is handed over whose intent is not on disk, and an
+    intent whose outcome could not be written stays there, so that the next delivery holds it as `unknown`.
+    """
+    written = DeliveryRows()
     with log.locked():
+        written += log.settle_dangling_intents()  # an earlier delivery's message that may have gone out: held
         routing, contents = check_reports(routing)
         earlier = log.rows()
         known_problems = {(row["recipient"], row["report"], row["sha256"], row["status"]) for row in earlier}
@@ -175,9 +214,11 @@ def deliver(month: str, routing: Routing, log: DeliveryLog, transport: Transport
 
         sendable = replace(routing, reports={who: [r for r in reports if not r.problem]
                                              for who, reports in routing.reports.items()})
+        letters = plan(month, sendable, log.delivered(), log.delivered(UNKNOWN), force, only)
         fatal: SendFailed | None = None
+        unreachable = 0  # messages in a row whose server could not be reached
         try:
-            for letter in plan(month, sendable, log.delivered(), log.delivered(UNKNOWN), force, only):
+            for number, letter in enumerate(letters):
                 status, attempts, detail, message_id = SENT, 0, "", ""
                 try:
                     message = compose(letter, contents)
@@ -188,16 +229,31 @@ def deliver(month: str, routing: Routing, log: DeliveryLog, transport: Transport
                     if fatal is not None:
                         status, detail = FAILED, f"not tried: {fatal.detail}"
                     else:
+                        # The intent is on disk before the message can go out: a crash from here on leaves it,
+                        # and the next delivery holds the message as `unknown` instead of sending it again.
+                        log.record_intent([_row(month, letter.recipient, report, SENDING, letter.kind,
+                                                transport.name, message_id, detail=INTENT)
+                                           for report in letter.reports])
                         try:
                             attempts = transport.send(message, letter.recipient)
+                            unreachable = 0
                         except SendFailed as failure:
                             status = UNKNOWN if failure.unknown else FAILED
                             attempts, detail = failure.attempts, failure.detail
                             fatal = failure if failure.fatal else None
+                            unreachable = unreachable + 1 if failure.unreachable else 0
                 rows = [_row(month, letter.recipient, report, status, letter.kind, transport.name,
                              message_id, attempts, detail) for report in letter.reports]
                 log.append(rows)  # as each message goes out: a crash later cannot make it go out again
                 written += rows
+                if unreachable >= CONNECTION_FAILURES_BEFORE_STOPPING:
+                    left = letters[number + 1:]
+                    if left:  # left due, not failed: the next `ccpulse send` sends them once the server is back
+                        written.stopped = (
+                            f"the mail server could not be reached for {unreachable} messages in a row ({detail}); "
+                            f"{len(left)} more message(s) ({sum(len(other.reports) for other in left)} report(s)) "
+                            "not tried and left due: `ccpulse send` sends them once the server answers")
+                    break
         finally:
             transport.close()
     return written

@@ -47,11 +47,14 @@ def message_bytes(message: EmailMessage) -> bytes:
 
 class SendFailed(Exception):
     """A message that did not go out. `fatal`: no later message can go out either (login, TLS).
-    `unknown`: it may have gone out after all (the answer to its data was lost)."""
+    `unknown`: it may have gone out after all (the answer to its data was lost). `unreachable`: its last attempt
+    failed to open a session (refused, a timeout, 4xx to the greeting or to STARTTLS): the server, not the message."""
 
-    def __init__(self, detail: str, attempts: int, fatal: bool = False, unknown: bool = False):
+    def __init__(self, detail: str, attempts: int, fatal: bool = False, unknown: bool = False,
+                 unreachable: bool = False):
         super().__init__(detail)
         self.detail, self.attempts, self.fatal, self.unknown = detail, attempts, fatal, unknown
+        self.unreachable = unreachable
 
 
 class OutcomeUnknown(Exception):
@@ -156,10 +159,14 @@ class SmtpTransport:
             smtp = _SmtpSsl(config.host, config.port, timeout=config.timeout_seconds, context=context)
         else:
             smtp = _Smtp(config.host, config.port, timeout=config.timeout_seconds)
+        try:
             if config.security == "starttls":
                 smtp.starttls(context=context)
-        if config.username:
-            smtp.login(config.username, config.password)
+            if config.username:
+                smtp.login(config.username, config.password)
+        except BaseException:
+            smtp.close()  # a 454 to STARTTLS leaves the socket open: each retry would hold one more
+            raise
         return smtp
 
     def _drop(self) -> None:
@@ -202,8 +209,10 @@ class SmtpTransport:
             raise SendFailed(detail, retrying.statistics.get("attempt_number", 1), unknown=True) from None
         except Exception as error:
             attempts = retrying.statistics.get("attempt_number", 1)
-            fatal = getattr(error, "ccpulse_while_connecting", False) and not _is_transient(error)
-            raise SendFailed(self.describe(error), attempts, fatal) from None
+            connecting = getattr(error, "ccpulse_while_connecting", False)
+            transient = _is_transient(error)
+            raise SendFailed(self.describe(error), attempts, fatal=connecting and not transient,
+                             unreachable=connecting and transient) from None
         return retrying.statistics.get("attempt_number", 1)
 
     def describe(self, error: BaseException) -> str:
