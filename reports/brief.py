@@ -52,9 +52,13 @@ def _missed_targets(t: Translator, inputs: ReportInputs, row: dict, sizes: dict)
             missed.append(t("brief_missed_item", gap=_gap(t, field, target - value), **item))
         else:
             met.append(t("brief_met_item", **item))
+    # No response at all is no CSAT of 100% or 0%: the reader must not take silence for a met target.
+    unknown = t("brief_no_csat") if sizes["csat_responses"] == 0 else ""
     if missed:
-        return t("brief_missed", items=t.join(missed)) + (" " + t("brief_met", items=t.join(met)) if met else "")
-    return t("brief_met", items=t.join(met)) if met else ""
+        said = t("brief_missed", items=t.join(missed)) + (" " + t("brief_met", items=t.join(met)) if met else "")
+    else:
+        said = t("brief_met", items=t.join(met)) if met else ""
+    return " ".join(part for part in (unknown, said) if part)
 
 
 def _moves(t: Translator, inputs: ReportInputs, scope: list[str], names: dict[str, str]) -> str:
@@ -162,11 +166,15 @@ def center_brief(inputs: ReportInputs) -> list[str]:
     sentences.append(_data(t, inputs))
 
     undelivered = [t("brief_undelivered_item", team=names.get(team_id, team_id), why=t(f"unaddressed_{why}"))
-                   for team_id, why in sorted(inputs.unaddressed.items())]
+                   for team_id, why in sorted(inputs.unaddressed.items()) if why != "shared_address"]
     if not inputs.policy.center_report_recipients:
         undelivered.insert(0, t("brief_center_unaddressed"))
-    if undelivered:
-        sentences.append(t("brief_undelivered", count=len(undelivered), items=_listed(t, undelivered)))
+    # Teams of different supervisors on one address (SPEC §11): withheld, named together in one short sentence.
+    withheld = [names.get(team_id, team_id) for team_id, why in sorted(inputs.unaddressed.items())
+                if why == "shared_address"]
+    delivery = [t("brief_undelivered", count=len(undelivered), items=_listed(t, undelivered)) if undelivered else "",
+                t("brief_withheld", count=len(withheld), items=_listed(t, withheld)) if withheld else ""]
+    sentences.append(" ".join(part for part in delivery if part))
     return [s for s in sentences if s][:MAX_SENTENCES]
 
 

@@ -30,6 +30,7 @@ from core.calendar import MonthCalendar, calendar_gaps
 from core.months import Month
 from core.policy import Policy, load_policy
 from schemas.catalog import SNAPSHOT_SOURCES, SOURCE_NAMES
+from schemas.roster import active_agents
 
 WARN, BLOCK = "warn", "block"
 # Below this many rows last month, a ±40% swing is ordinary noise (15 complaints, then 24):
@@ -91,30 +92,35 @@ def _iso(days: list[dt.date]) -> list[str]:
 
 
 NO_EXPECTED_DAYS = "not evaluated: no expected shift days this month (the center is closed all month)"
+# Without an agent on the roster, no shift is expected: the roster is the problem (roster_has_active_agents), not
+# a cut-off attendance export.
+NO_ROSTERED_AGENTS = f"not evaluated: no agent is on the roster for {MIN_ACTIVE_DAYS}+ days of the month"
 
 
-def _last_expected_day(gxe, inputs: SuiteInputs):
-    days = inputs.calendar.expected_days
-    return gxe.ExpectColumnMaxToBeBetween(column="shift_date", min_value=days[-1].isoformat()) if days \
-        else NO_EXPECTED_DAYS
+def _calendar_expectation(build: Callable[[Any, list[dt.date]], Any]) -> Callable[[Any, SuiteInputs], Any]:
+    def expectation(gxe, inputs: SuiteInputs):
+        if not inputs.rostered_agent_ids:
+            return NO_ROSTERED_AGENTS
+        days = inputs.calendar.expected_days
+        return build(gxe, days) if days else NO_EXPECTED_DAYS
+    return expectation
 
 
-def _first_expected_day(gxe, inputs: SuiteInputs):
-    days = inputs.calendar.expected_days
-    return gxe.ExpectColumnMinToBeBetween(column="shift_date", max_value=days[0].isoformat()) if days \
-        else NO_EXPECTED_DAYS
-
-
-def _every_expected_day(gxe, inputs: SuiteInputs):
-    days = inputs.calendar.expected_days
-    return gxe.ExpectColumnDistinctValuesToContainSet(column="shift_date", value_set=_iso(days)) if days \
-        else NO_EXPECTED_DAYS
+_last_expected_day = _calendar_expectation(
+    lambda gxe, days: gxe.ExpectColumnMaxToBeBetween(column="shift_date", min_value=days[-1].isoformat()))
+_first_expected_day = _calendar_expectation(
+    lambda gxe, days: gxe.ExpectColumnMinToBeBetween(column="shift_date", max_value=days[0].isoformat()))
+_every_expected_day = _calendar_expectation(
+    lambda gxe, days: gxe.ExpectColumnDistinctValuesToContainSet(column="shift_date", value_set=_iso(days)))
 
 
 SUITES: list[ExpectationSpec] = [
     *[ExpectationSpec(source, "row_volume", WARN, f"rows received within ± volume_band of last month's {source}"
                       + ("" if source in SNAPSHOT_SOURCES else ", per expected working day"),
                       _volume(source), on_received=True) for source in SOURCE_NAMES],
+    ExpectationSpec("agents", "roster_has_active_agents", BLOCK,
+                    "the roster has at least one agent active in the month (hired by its end, not gone before it)",
+                    lambda gxe, _: gxe.ExpectColumnSumToBeBetween(column="active", min_value=1)),
     ExpectationSpec("teams", "supervisor_email_mostly_present", WARN, "at least half the teams have a supervisor_email",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="supervisor_email", mostly=0.5),
                     names_rows=True),
@@ -136,6 +142,9 @@ SUITES: list[ExpectationSpec] = [
                     lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="late", min_value=0, max_value=0.3)),
     ExpectationSpec("qa_evaluations", "qa_mean_plausible", WARN, "mean QA score between 60 and 98",
                     lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="score", min_value=60, max_value=98)),
+    ExpectationSpec("csat_responses", "responses_present", WARN,
+                    "the month has CSAT responses (none: satisfaction is unknown, not fine)",
+                    lambda gxe, _: gxe.ExpectTableRowCountToBeBetween(min_value=1)),
     ExpectationSpec("csat_responses", "not_nearly_all_fives", WARN, "at least 5% of CSAT scores are not 5",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeInSet(column="score", value_set=[5], mostly=0.05)),
     ExpectationSpec("csat_responses", "one_response_per_contact", WARN,
@@ -168,8 +177,12 @@ def severity(spec: ExpectationSpec, policy: Policy) -> str:
     return policy.expectation_severity.get(spec.key, spec.default)
 
 
-def gx_frame(source: str, frame: pl.DataFrame, policy: Policy):
+def gx_frame(source: str, frame: pl.DataFrame, inputs: SuiteInputs):
     """The pandas copy GX reads, with the derived columns some expectations need, dates as ISO text."""
+    policy = inputs.policy
+    if source == "agents":
+        active = pl.col("agent_id").is_in(active_agents(frame, inputs.month)["agent_id"].implode())
+        frame = frame.with_columns(active.cast(pl.Int64).alias("active"))
     if source == "attendance":
         grace = dt.timedelta(minutes=policy.late_grace_minutes)
         late = pl.when(pl.col("clock_in").is_null()).then(None).otherwise(
@@ -282,7 +295,7 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
             gaps = calendar_gaps(inputs.calendar.expected_days, frame["shift_date"].unique().to_list()) \
                 if source == "attendance" else None
             missing = {"after_last": gaps.after_last, "before_first": gaps.before_first} if gaps else None
-            pandas_copy = gx_frame(source, frame, inputs.policy)
+            pandas_copy = gx_frame(source, frame, inputs)
             by_row = [(spec, e) for spec, e in checked if spec.names_rows]
             overall = [(spec, e) for spec, e in checked if not spec.names_rows]
             if overall:
