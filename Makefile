@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 DEMO_MONTH ?= 2026-10
 DEMO_AGENTS ?= 120
-# A Monday-to-Friday center closed on the holidays of examples/policy.yaml (New Year, Spring Festival, National Day)
-DEMO_CALENDAR := --calendar weekdays --holidays 2026-01-01,2026-02-16,2026-02-17,2026-02-18,2026-02-19,2026-02-20,2026-10-01,2026-10-02,2026-10-05,2026-10-06,2026-10-07
+# A Monday-to-Friday center on China's public holidays and make-up workdays (examples/policy.yaml: holiday_calendar: CN)
+DEMO_CALENDAR := --calendar weekdays --holiday-calendar CN
 DEMO_DATA := demo/data
 DEMO_OUT := demo/out
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home

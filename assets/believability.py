@@ -60,7 +60,7 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
     folder = settings.month_dir(month)
     calendar = month_calendar(month, policy.operating_weekdays, policy.holidays,
                               last_month and last_month.valid["attendance"]["shift_date"].unique().to_list(),
-                              valid["attendance"].valid["shift_date"].unique().to_list())
+                              valid["attendance"].valid["shift_date"].unique().to_list(), policy.holiday_calendar)
     inputs = SuiteInputs(month=month, policy=policy, calendar=calendar,
                          previous_rows=dict(last_month.rows_read) if last_month else {},
                          rostered_agent_ids=rostered_agents(valid["agents"].valid, month))

@@ -12,7 +12,7 @@ import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
-from core.calendar import WEEKDAYS
+from core.calendar import WEEKDAYS, holiday_calendar_codes
 from core.config_files import read_yaml_mapping
 from core.errors import PolicyError, shown
 
@@ -80,6 +80,9 @@ class Policy(BaseModel):
     volume_band: Number = Field(0.4, gt=0, le=10)
     # `learned` (from last month's shifts, or this month's when there is none) or the weekdays themselves
     operating_weekdays: Literal["learned"] | list[Weekday] = LEARNED
+    # A public-holiday calendar (`CN`: China's holidays and make-up workdays, 调休) from a maintained library;
+    # `holidays` adds the center's own closures and wins over the calendar's workdays.
+    holiday_calendar: str | None = None
     holidays: list[dt.date] = []
     # QA calibration (SPEC §13)
     evaluator_prior_weight: Number = Field(5, ge=0, le=MOST)
@@ -105,6 +108,14 @@ class Policy(BaseModel):
             if not value:
                 raise ValueError("list at least one weekday, or say `learned`")
             return sorted(set(value), key=WEEKDAYS.index)
+        return value
+
+    @field_validator("holiday_calendar")
+    @classmethod
+    def _known_calendar(cls, value: str | None) -> str | None:
+        if value is not None and value not in holiday_calendar_codes():
+            raise ValueError(f"unknown holiday calendar {value!r}: a country code the holidays library knows "
+                             "(ISO 3166-1 alpha-2, e.g. CN)")
         return value
 
     @field_validator("expectation_severity")

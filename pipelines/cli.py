@@ -67,6 +67,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bad_rows=args.bad_rows,
         calendar=args.calendar,
         holidays=tuple(args.holidays or ()),
+        holiday_calendar=args.holiday_calendar,
         evaluator_bias=args.evaluator_bias,
     )
     folders = generate(options)
@@ -324,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "to Friday only")
     gen.add_argument("--holidays", type=_dates, metavar="YYYY-MM-DD,…",
                      help="days the center is closed (no shifts, no contacts), comma-separated")
+    gen.add_argument("--holiday-calendar", metavar="CODE",
+                     help="a public-holiday calendar (e.g. CN): closed on its holidays, open on its make-up workdays")
     gen.add_argument("--evaluator-bias", type=float, default=0.0, metavar="POINTS",
                      help="QA evaluator QA001 scores this many points above the others (a lenient evaluator; "
                           "negative: a harsh one)")

@@ -283,6 +283,8 @@ def policy_rows(t: Translator, policy: Policy) -> list[dict]:
             text = t("weekdays_learned") if value == "learned" else _weekdays_text(t, tuple(value))
         elif key == "holidays":
             text = _dates_text(tuple(value)) or t("none")
+        elif key == "holiday_calendar":
+            text = value or t("none")
         elif key == "language":
             text = t("language_name")
         elif key == "expectation_severity":
@@ -332,6 +334,8 @@ def _calendar_text(t: Translator, inputs: ReportInputs) -> str:
     source = t("calendar_policy") if calendar.learned_from == "policy" else t("calendar_learned",
                                                                               month=calendar.learned_from)
     closed = t("calendar_closed", days=_dates_text(calendar.holidays)) if calendar.holidays else ""
+    closed += t("calendar_workdays", days=_dates_text(calendar.workdays)) if calendar.workdays else ""
+    closed += t("calendar_public", code=calendar.holiday_calendar) if calendar.holiday_calendar else ""
     return t("calendar_text", days=len(calendar.expected_days), weekdays=weekdays, source=source, closed=closed)
 
 

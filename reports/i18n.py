@@ -218,6 +218,11 @@ _OBSERVED = [
     (re.compile(r"not evaluated: no previous month"), "obs_no_previous"),
     (re.compile(r"not evaluated: (?P<n>\d+) rows last month, too few to judge volume"), "obs_too_few"),
     (re.compile(r"not evaluated: no expected shift days.*"), "obs_no_expected_days"),
+    (re.compile(r"not evaluated: no agent is on the roster for (?P<days>\d+)\+ days of the month"), "obs_no_rostered"),
+    (re.compile(r"not evaluated: no holiday calendar set"), "obs_no_holiday_calendar"),
+    (re.compile(r"(?P<code>\S+) \((?P<library>[^)]+)\) holds the month"), "obs_holiday_calendar_known"),
+    (re.compile(r"the holiday calendar (?P<code>\S+) has no published schedule for (?P<years>[\d, ]+) in "
+                r"(?P<library>[^:]+):.*"), "obs_holiday_calendar_unknown"),
     (re.compile(r"(?P<value>\S+) \(allowed (?P<low>[^–]+)–(?P<high>.+)\)"), "obs_allowed_range"),
     (re.compile(r"(?P<value>\S+) \(allowed from (?P<low>.+)\)"), "obs_allowed_from"),
     (re.compile(r"(?P<value>\S+) \(allowed up to (?P<high>.+)\)"), "obs_allowed_up_to"),

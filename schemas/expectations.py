@@ -52,12 +52,21 @@ class SuiteInputs:
 
 
 @dataclass(frozen=True)
+class Judged:
+    """A verdict ccpulse reaches itself, about the month's setting rather than its rows (no GX expectation)."""
+
+    passed: bool
+    observed: str
+
+
+@dataclass(frozen=True)
 class ExpectationSpec:
     source: str
     name: str
     default: str  # WARN or BLOCK
     description: str
-    # (great_expectations.expectations, inputs) → an expectation, or the reason it is not evaluated this month
+    # (great_expectations.expectations, inputs) → an expectation, a Judged verdict, or the reason it is not
+    # evaluated this month
     build: Callable[[Any, SuiteInputs], Any]
     on_received: bool = False  # judged on the rows received (before quarantine), not on the valid rows
     names_missing_days: Literal["after_last", "before_first", None] = None  # its examples: the expected days missing
@@ -114,6 +123,14 @@ _every_expected_day = _calendar_expectation(
     lambda gxe, days: gxe.ExpectColumnDistinctValuesToContainSet(column="shift_date", value_set=_iso(days)))
 
 
+def _holiday_calendar_known(calendar: MonthCalendar) -> Judged | str:
+    if not calendar.holiday_calendar:
+        return "not evaluated: no holiday calendar set"
+    if calendar.unknown_years:  # a clear warning, not a guess: the library's rules would miss the make-up days
+        return Judged(False, calendar.unknown_year_warning)
+    return Judged(True, f"{calendar.holiday_calendar} ({calendar.library}) holds the month")
+
+
 SUITES: list[ExpectationSpec] = [
     *[ExpectationSpec(source, "row_volume", WARN, f"rows received within ± volume_band of last month's {source}"
                       + ("" if source in SNAPSHOT_SOURCES else ", per expected working day"),
@@ -136,6 +153,9 @@ SUITES: list[ExpectationSpec] = [
                     _first_expected_day, names_missing_days="before_first"),
     ExpectationSpec("attendance", "every_expected_day_has_shifts", WARN,
                     "shifts on every expected shift day (operating weekdays, not holidays)", _every_expected_day),
+    ExpectationSpec("attendance", "holiday_calendar_known", WARN,
+                    "the holiday calendar's library holds the month's published holidays and make-up workdays",
+                    lambda _, inputs: _holiday_calendar_known(inputs.calendar)),
     ExpectationSpec("attendance", "clock_in_mostly_present", WARN, "at most 30% of shifts without a clock-in",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="clock_in", mostly=0.7)),
     ExpectationSpec("attendance", "lateness_share_plausible", WARN, "at most 30% of worked shifts late",
@@ -287,8 +307,11 @@ def run_suites(valid: dict[str, pl.DataFrame], rows_received: dict[str, int], in
         for spec, expectation in built:
             if isinstance(expectation, str):
                 record(spec, True, expectation)
-        received = [(spec, e) for spec, e in built if not isinstance(e, str) and spec.on_received]
-        checked = [(spec, e) for spec, e in built if not isinstance(e, str) and not spec.on_received]
+            elif isinstance(expectation, Judged):
+                record(spec, expectation.passed, expectation.observed)
+        built = [(spec, e) for spec, e in built if not isinstance(e, (str, Judged))]
+        received = [(spec, e) for spec, e in built if spec.on_received]
+        checked = [(spec, e) for spec, e in built if not spec.on_received]
         if received:  # only the count matters: a frame of row numbers stands for the rows received
             validate(f"{source} received", received, pd_rows(rows_received.get(source, 0)), None)
         if checked:

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from core.calendar import WEEKDAYS, expected_shift_days
+from core.calendar import WEEKDAYS, expected_shift_days, holiday_calendar_codes, public_calendar
 from core.errors import ConfigError
 from core.months import Month
 from schemas.catalog import DEDUCTION_CATEGORIES, PENALTY_CATEGORIES, REWARD_CATEGORIES
@@ -58,6 +58,8 @@ class GenerateOptions:
     bad_rows: bool = False
     calendar: Calendar = "7day"  # `weekdays`: the center is open Monday to Friday only
     holidays: tuple[dt.date, ...] = ()  # days the center is closed: no shifts, no contacts
+    # A public-holiday calendar (e.g. CN): closed on its holidays, open on its make-up workdays (调休)
+    holiday_calendar: str | None = None
     evaluator_bias: float = 0.0  # QA001 scores this many points kinder (or, negative, harsher) than the others
 
     def __post_init__(self) -> None:
@@ -65,6 +67,8 @@ class GenerateOptions:
         for name, least in (("agents", 1), ("team_size", 1), ("months_back", 0)):
             if getattr(self, name) < least:
                 raise ConfigError(f"{name} must be at least {least}, got {getattr(self, name)}")
+        if self.holiday_calendar and self.holiday_calendar not in holiday_calendar_codes():
+            raise ConfigError(f"unknown holiday calendar {self.holiday_calendar!r}: a country code such as CN")
         if not math.isfinite(self.evaluator_bias):
             raise ConfigError(f"evaluator_bias must be a finite number of points, got {self.evaluator_bias}")
 
@@ -76,6 +80,7 @@ class Center:
     team_ids: list[str]
     calendar: Calendar = "7day"
     holidays: tuple[dt.date, ...] = ()
+    workdays: tuple[dt.date, ...] = ()  # make-up workdays: weekend days on which a weekday center opens
     evaluator_bias: float = 0.0
     agent_count: int = 0
     team: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
@@ -113,7 +118,7 @@ class Center:
 
     def open_days(self, month: Month) -> np.ndarray:
         """Day offsets (0-based) of the month on which the center works."""
-        days = expected_shift_days(month, CALENDAR_WEEKDAYS[self.calendar], self.holidays)
+        days = expected_shift_days(month, CALENDAR_WEEKDAYS[self.calendar], self.holidays, self.workdays)
         return np.array([(day - month.first_day).days for day in days], dtype=np.int64)
 
     def active(self, month: Month) -> np.ndarray:
@@ -189,7 +194,10 @@ def _teams(options: GenerateOptions, rng: np.random.Generator) -> pl.DataFrame:
 
 def _start_center(options: GenerateOptions, teams: pl.DataFrame, first_month: Month) -> Center:
     rng = np.random.default_rng([options.seed, 0])
-    center = Center(team_ids=teams["team_id"].to_list(), calendar=options.calendar, holidays=tuple(options.holidays),
+    public = public_calendar(options.holiday_calendar, tuple(range(first_month.year, options.month.year + 1)))
+    own = set(options.holidays)
+    center = Center(team_ids=teams["team_id"].to_list(), calendar=options.calendar,
+                    holidays=tuple(sorted(own | public.holidays)), workdays=tuple(sorted(public.workdays - own)),
                     evaluator_bias=options.evaluator_bias)
     start = np.datetime64(first_month.first_day)
     # Tenure before the first month: long tail of veterans, a few recent hires (new hires).

@@ -46,7 +46,7 @@ def suites(data: Path, policy: Policy = Policy(), change=None, docs: Path | None
     last = load_valid_month(reader, month.previous(), load_mapping(None), policy.timezone)
     calendar = month_calendar(month, policy.operating_weekdays, policy.holidays,
                               last and last.valid["attendance"]["shift_date"].to_list(),
-                              outcomes["attendance"].valid["shift_date"].to_list())
+                              outcomes["attendance"].valid["shift_date"].to_list(), policy.holiday_calendar)
     inputs = SuiteInputs(month, policy, dict(last.rows_read) if last else {},
                          rostered_agents(outcomes["agents"].valid, month), calendar)
     return run_suites({s: o.valid for s, o in outcomes.items()}, {s: o.rows_read for s, o in outcomes.items()},
