@@ -7,7 +7,7 @@ from assets.common import monthly_asset
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from core.errors import SourceError, StructuralError
-from core.output import markdown_preview
+from core.output import markdown_profile
 from ingest.load import load_source
 from schemas.sources import SOURCES, SourceSpec
 
@@ -46,7 +46,8 @@ def build_raw_asset(spec: SourceSpec) -> AssetsDefinition:
             metadata={
                 "dagster/row_count": frame.height,
                 "source": reader.describe(),
-                "preview": MetadataValue.md(markdown_preview(frame.drop(pl.selectors.starts_with("source_")))),
+                # Its rows are people's (names, shifts, penalties): the UI gets each column's profile, no row.
+                "preview": MetadataValue.md(markdown_profile(frame.drop(pl.selectors.starts_with("source_")))),
             },
         )
 

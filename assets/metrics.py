@@ -7,10 +7,10 @@ read what they need of earlier months, write the §9 CSVs and describe them in m
 from functools import partial
 
 import polars as pl
+import yaml
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
     MaterializeResult,
@@ -18,12 +18,13 @@ from dagster import (
 )
 
 from assets.believability import DATA_BELIEVABILITY
-from assets.common import monthly_asset
+from assets.common import monthly_asset, monthly_check
 from assets.partitions import partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from core.atomic import write_text_atomically
-from core.output import markdown_preview, write_output_csv
+from core.output import markdown_preview, markdown_profile, write_output_csv
+from core.policy import RECORDED_POLICY, Policy
 from ingest.history import MonthData, before, earlier_complaints
 from metrics.awards import award_eligibility as eligibility_of
 from metrics.awards import award_winners, lucky_draw
@@ -47,14 +48,27 @@ def _valid(source: str) -> AssetIn:
 
 
 def _result(frame: pl.DataFrame, path=None, shown: pl.DataFrame | None = None, **metadata) -> MaterializeResult:
-    """The frame as the asset's value; row count, a preview of `shown` (default: the frame) and the file."""
-    shown = frame if shown is None else shown
+    """The frame as the asset's value; row count, the file, and a preview of `shown`, an aggregate (default: the
+    frame's column profile, as its rows are agents' figures, penalties among them: SPEC §12)."""
+    preview = markdown_profile(frame) if shown is None else markdown_preview(shown)
     extra = {"path": MetadataValue.path(str(path))} if path else {}
     return MaterializeResult(
         value=frame,
-        metadata={"dagster/row_count": frame.height, "preview": MetadataValue.md(markdown_preview(shown)), **extra,
-                  **metadata},
+        metadata={"dagster/row_count": frame.height, "preview": MetadataValue.md(preview), **extra, **metadata},
     )
+
+
+def _policy_shown(policy: Policy) -> str:
+    """The policy in force as the UI shows it: its recipient lists as counts, as addresses are personnel data
+    (SPEC §12); the month's policy.yaml holds them."""
+    lists = ("center_report_recipients", "ops_alert_recipients")
+    text = yaml.safe_dump(policy.model_dump(mode="json", exclude=set(lists)), sort_keys=False, allow_unicode=True)
+    return text + "".join(f"{name}: {len(getattr(policy, name))} address(es), in policy.yaml\n" for name in lists)
+
+
+def _per_team(frame: pl.DataFrame, *counts: pl.Expr) -> pl.DataFrame:
+    """Agents per team and the given counts: what the UI may show of a per-agent frame (SPEC §12)."""
+    return frame.group_by("team_id").agg(pl.len().alias("agents"), *counts).sort("team_id")
 
 
 @monthly_asset(
@@ -126,12 +140,13 @@ def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, a
                        last_month_composites(previous, month, policy, before(complaint_history, month.previous())))
     folder = settings.month_dir(month)
     path = write_output_csv(scorecard_csv(card), folder / "agent_scorecard.csv")
-    write_text_atomically(folder / "policy.yaml", policy.as_yaml())
+    write_text_atomically(folder / RECORDED_POLICY, policy.as_yaml())
     return _result(
-        card, path, shown=scorecard_csv(card),
+        card, path, shown=_per_team(card, pl.col("ranked").sum().alias("ranked"),
+                                    pl.col("composite").mean().round(1).alias("mean_composite")),
         ranked=int(card["ranked"].sum()),
         last_month_available=previous is not None,
-        policy=MetadataValue.md(f"```yaml\n{policy.as_yaml()}```"),
+        policy=MetadataValue.md(f"```yaml\n{_policy_shown(policy)}```"),
     )
 
 
@@ -143,7 +158,10 @@ def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, a
 )
 def coaching(agent_scorecard: pl.DataFrame):
     plan = coaching_list(agent_scorecard)
-    return _result(plan, on_coaching_list=int(plan["on_coaching_list"].sum()),
+    # Who is listed is for their supervisor only (SPEC §7): the UI gets per-team counts.
+    shown = _per_team(plan, pl.col("on_coaching_list").sum(), pl.col("new_hire").sum().alias("new_hires"),
+                      pl.col("buddy_agent_id").null_count().alias("without_buddy")).drop("agents")
+    return _result(plan, shown=shown, on_coaching_list=int(plan["on_coaching_list"].sum()),
                    without_buddy=int(plan["buddy_agent_id"].null_count()))
 
 
@@ -201,7 +219,7 @@ def management_health(context: AssetExecutionContext, settings: CcpulseSettings,
                        teams.valid["team_id"].to_list(), month, settings.policy())
     path = write_output_csv(health, settings.month_dir(month) / "management_health.csv")
     flagged = health.filter(pl.col("status") != "green").select("team_id", "status", "flags")
-    return _result(health, path, red=int((health["status"] == "red").sum()),
+    return _result(health, path, shown=health, red=int((health["status"] == "red").sum()),
                    amber=int((health["status"] == "amber").sum()),
                    red_and_amber=MetadataValue.md(markdown_preview(flagged, rows=50)))
 
@@ -211,7 +229,7 @@ def management_health(context: AssetExecutionContext, settings: CcpulseSettings,
     deps=[DATA_BELIEVABILITY],
     group_name="metrics",
     kinds={"polars", "csv"},
-    check_specs=[AssetCheckSpec(NO_FLAGGED_EVALUATOR, asset="qa_calibration",
+    check_specs=[monthly_check(NO_FLAGGED_EVALUATOR, asset="qa_calibration",
                                 description="Warns when an evaluator scores the same agents more kindly or more "
                                 "harshly than their colleagues by the policy's evaluator_flag_points or more, over at "
                                 "least min_evaluator_pairs paired evaluations (SPEC §13).")],
@@ -251,4 +269,4 @@ def award_fairness(context: AssetExecutionContext, agent_scorecard: pl.DataFrame
     month = partition_month(context.partition_key)
     fairness = fairness_of(agent_scorecard, awards["winners"], teams.valid, str(month))
     path = write_output_csv(fairness, settings.month_dir(month) / "award_fairness.csv")
-    return _result(fairness, path)
+    return _result(fairness, path, shown=fairness)

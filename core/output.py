@@ -67,8 +67,40 @@ def markdown_text(value) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
+# Dagster's event log and UI are open to the whole ops team, so no personnel data goes there (SPEC §12): no agent
+# or supervisor name, no email, nothing of a coaching list. A number, a date or a flag cannot hold a name; a text
+# column can. So a preview shows text only from ids (`*_id`) and from these columns, which hold the pipeline's
+# own words (statuses, reasons, file names); every other text column is left out, whatever it is called.
+PREVIEW_TEXT_COLUMNS = frozenset({
+    "month", "source", "reason", "reasons", "failed_checks", "status", "flags", "award", "file", "report", "kind",
+    "expectation", "severity", "observed", "unexpected_examples", "group_kind",
+})
+_SHAREABLE_TYPES = (pl.Boolean, pl.Date, pl.Datetime, pl.Duration, pl.Time)
+
+
+def _shareable(name: str, dtype: pl.DataType) -> bool:
+    if name in PREVIEW_TEXT_COLUMNS or name.endswith("_id"):
+        return True
+    return dtype.is_numeric() or isinstance(dtype, _SHAREABLE_TYPES) or dtype in _SHAREABLE_TYPES
+
+
+def shareable_columns(frame: pl.DataFrame) -> list[str]:
+    """The columns of `frame` a Dagster preview may show (SPEC §12)."""
+    return [name for name, dtype in frame.schema.items() if _shareable(name, dtype)]
+
+
 def markdown_preview(frame: pl.DataFrame, rows: int = 10) -> str:
-    """A small markdown table for Dagster metadata: values as plain text (a name is never a link)."""
+    """A small markdown table for Dagster metadata: values as plain text (a name is never a link), and only
+    columns that cannot hold personnel data (`shareable_columns`); it says which columns it left out."""
+    kept = shareable_columns(frame)
+    left_out = [name for name in frame.columns if name not in kept]
+    table = _markdown_table(frame.select(kept), rows)
+    if left_out:
+        table += f"\n\nNot shown here (free text, which may hold personnel data): {', '.join(left_out)}"
+    return table
+
+
+def _markdown_table(frame: pl.DataFrame, rows: int) -> str:
     head = frame.head(rows)
     cells = [[markdown_text(value) if value is not None else "" for value in row] for row in head.iter_rows()]
     lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
@@ -76,3 +108,26 @@ def markdown_preview(frame: pl.DataFrame, rows: int = 10) -> str:
     if frame.height > rows:
         lines.append(f"\n… {frame.height - rows} more rows")
     return "\n".join(lines)
+
+
+def markdown_profile(frame: pl.DataFrame) -> str:
+    """A frame described column by column, for Dagster metadata where its rows are about people (one per agent,
+    shift or penalty): type, nulls, distinct values, and the range of numbers and dates. Aggregates only, no row."""
+    profile = pl.DataFrame({
+        "column": frame.columns,
+        "type": [str(dtype) for dtype in frame.dtypes],
+        "nulls": [frame[name].null_count() for name in frame.columns],
+        "distinct": [frame[name].n_unique() for name in frame.columns],
+        "min": [_bound(frame[name], largest=False) for name in frame.columns],
+        "max": [_bound(frame[name], largest=True) for name in frame.columns],
+    }, schema={"column": pl.String, "type": pl.String, "nulls": pl.Int64, "distinct": pl.Int64, "min": pl.String,
+               "max": pl.String})
+    return f"{frame.height} rows\n\n" + _markdown_table(profile, profile.height)  # built of aggregates only
+
+
+def _bound(series: pl.Series, largest: bool) -> str | None:
+    """The smallest or largest value of a number or date column as text; None for text (it would be a value)."""
+    if not _shareable("", series.dtype) or series.dtype == pl.Boolean or series.null_count() == series.len():
+        return None
+    value = series.max() if largest else series.min()
+    return str(round(value, 2) if isinstance(value, float) else value)
