@@ -4,13 +4,13 @@ Delivery reads the month folder's `manifest.json` (which file is whose report, a
 the render step recorded), never a path made from an id, and checks each PDF before it goes out.
 """
 
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     Config,
     Failure,
@@ -18,17 +18,20 @@ from dagster import (
     MetadataValue,
 )
 
-from assets.common import monthly_asset
+from assets.common import monthly_asset, monthly_check
 from assets.partitions import partition_month
 from assets.reports import center_report, team_reports
 from assets.resources import CcpulseSettings, MailSettings
+from core.errors import PolicyError
 from core.manifest import CENTER, ReportEntry, read_manifest
 from core.output import markdown_preview, markdown_text
+from core.policy import RECORDED_POLICY
 from delivery.addresses import InvalidAddress, checked_address
 from delivery.compose import Report, compose
 from delivery.log import (BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENT, SHARED_ADDRESS, UNKNOWN, DeliveryLog,
                           LogNotWritten)
 from delivery.send import Routing, deliver, route, undelivered
+from schemas.expectations import load_policy_for_run
 
 DELIVERY = "delivery"
 ALL_DELIVERED = "every_report_delivered"
@@ -40,6 +43,32 @@ LOG_ROW_SCHEMA = {"recipient": pl.String, "report": pl.String, "status": pl.Stri
 class DeliveryConfig(Config):
     force: bool = False  # send again what was already delivered, or held as unknown (`ccpulse send --force`)
     recipients: list[str] = []  # only these recipients; all when empty
+    # A policy file for this delivery instead of the month's recorded one (`ccpulse send --policy`). Run config, not
+    # the code server's CCPULSE_POLICY: a send launched from the UI would otherwise follow whatever policy the
+    # server was started with, not the one the month was made with.
+    policy_file: str = ""
+
+
+def month_policy_file(folder: Path, override: str = "", fallback: str = "") -> str:
+    """The policy file a later step of the month follows (SPEC §11, bound to its month): the explicit override,
+    else the one the month's run recorded beside its outputs, else `fallback` ("" for the defaults) for a month
+    folder without one."""
+    if override:
+        return override
+    recorded = folder / RECORDED_POLICY
+    return str(recorded) if recorded.is_file() else fallback
+
+
+def center_report_unaddressed(folder: Path, policy_file: str) -> str:
+    """Why the month's center report has nobody to go to under this policy file; "" when it has somebody (or the
+    month has no rendered center report). `ccpulse run` and `send` end with it as a warning (SPEC §11)."""
+    center = next((e for e in read_manifest(folder).values() if e.kind == CENTER), None)
+    if center is None:
+        return ""
+    routing = route(_report(folder, center), load_policy_for_run(policy_file or None).center_report_recipients, {}, {})
+    if routing.reports:
+        return ""
+    return "; ".join(item.detail for item in routing.unroutable) + f" ({policy_file or 'the default policy'})"
 
 
 def _report(folder: Path, entry: ReportEntry) -> Report:
@@ -76,23 +105,30 @@ def delivery_summary(this_run: pl.DataFrame, pending: int, held: int, missing: i
     group_name="delivery",
     kinds={"email"},
     check_specs=[
-        AssetCheckSpec(ALL_DELIVERED, asset=DELIVERY, blocking=True,
+        monthly_check(ALL_DELIVERED, asset=DELIVERY, blocking=True,
                        description="Every addressed report went out in its current version: nothing failed, "
                        "nothing broken was refused, no send ended with an unknown outcome, nothing is still due. "
                        "A failure fails the run, so ops are alerted and `ccpulse run`/`send` exit non-zero."),
-        AssetCheckSpec(ALL_ADDRESSED, asset=DELIVERY, description="Every report has somebody to go to "
+        monthly_check(ALL_ADDRESSED, asset=DELIVERY, description="Every report has somebody to go to "
                        "(a team's valid supervisor_email, the policy's center_report_recipients); no "
                        "supervisor_email is shared by teams of different supervisors (their reports are withheld)."),
     ],
     description="Emails each team report to its supervisor and the center report to the policy's recipients: "
     "`.eml` files in `outbox/` by default, SMTP as a setting. Each PDF is checked against `manifest.json` first. "
+    "The language and recipients are those of the policy the month was run with (its `policy.yaml`), unless config "
+    "`policy_file` overrides it. "
     "`delivery_log.csv` keeps what went to whom (month, recipient, PDF SHA-256): re-runs send nothing twice; a "
     "changed report goes out as a correction; an unknown outcome is held for a person to decide.",
 )
 def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: CcpulseSettings, mail: MailSettings):
     month = partition_month(context.partition_key)
-    policy = settings.policy()
     folder = settings.month_dir(month)
+    # The language and the center recipients are those the month was run with, whoever launches this step.
+    policy_file = month_policy_file(folder, config.policy_file, settings.policy_file)
+    try:
+        policy = load_policy_for_run(policy_file or None)
+    except PolicyError as error:  # it names the file and every problem
+        raise Failure(str(error), allow_retries=False) from None
     manifest = read_manifest(folder)
     if not manifest:
         raise Failure(f"no rendered reports of {month} in {folder} (no manifest.json): run the month first",
@@ -104,8 +140,10 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
     except InvalidAddress as error:
         raise Failure(str(error), allow_retries=False) from None
     if only - set(routing.reports):
+        # The month's own recipients are not listed: every supervisor's address would sit in the event log (SPEC §12).
         raise Failure(f"{', '.join(sorted(only - set(routing.reports)))}: no report of {month} is addressed to them "
-                      f"(recipients: {', '.join(sorted(routing.reports)) or 'none'})", allow_retries=False)
+                      f"({len(routing.reports)} recipient(s) have one: the policy's center_report_recipients and the "
+                      f"team addresses in {folder / 'manifest.json'})", allow_retries=False)
 
     log = DeliveryLog(folder)
     transport = mail.transport_for(folder / "outbox")
@@ -135,6 +173,7 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
         metadata={
             "summary": summary,
             "transport": transport.name,
+            "policy": MetadataValue.path(policy_file) if policy_file else "defaults",
             "messages_sent": sent["recipient"].n_unique(),
             "reports_sent": sent.height,
             "this_run": MetadataValue.md(markdown_preview(this_run, rows=50) if this_run.height else "nothing due"),
@@ -147,8 +186,10 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
                 description=summary,
                 metadata={
                     "summary": summary,
-                    "still_due": MetadataValue.md("\n".join(f"- {markdown_text(who)}: {markdown_text(report.name)}"
-                                                            for who, report in pending) or "none"),
+                    # Reports and counts: who they go to is personnel data, kept in delivery_log.csv (SPEC §12).
+                    "still_due": MetadataValue.md("\n".join(
+                        f"- {markdown_text(name)}: {count} recipient(s)"
+                        for name, count in sorted(Counter(report.name for _, report in pending).items())) or "none"),
                     "failed_unknown_or_broken": MetadataValue.md(
                         markdown_preview(problems, rows=20) if problems.height else "none"),
                 },
@@ -161,7 +202,8 @@ def delivery(context: AssetExecutionContext, config: DeliveryConfig, settings: C
                         "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in missing)
                         or "none"),
                     "refused_addresses": MetadataValue.md(
-                        "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in refused)
+                        "\n".join(f"- {markdown_text(u.report.name)}: not a valid address (delivery_log.csv holds it; "
+                                  "the UI does not)" for u in refused)
                         or "none"),
                     "withheld_shared_address": MetadataValue.md(
                         "\n".join(f"- {markdown_text(u.report.name)}: {markdown_text(u.detail)}" for u in withheld)

@@ -31,6 +31,8 @@ MINUTES_A_DAY = 24 * 60
 DAYS_TEN_YEARS = 3653
 MOST = 1_000_000  # far above any real count or prior weight, and far below what polars' Int64 holds
 
+RECORDED_POLICY = "policy.yaml"  # the policy in force, written beside each month's outputs by its run (SPEC §11)
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 LEARNED = "learned"
 
