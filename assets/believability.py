@@ -2,8 +2,10 @@
 schemas/expectations.py run on the month's valid rows, one asset check per expectation.
 
 A failed expectation the policy marks `block` fails its check with ERROR severity, and
-the checks are blocking, so the metrics (which depend on this asset) do not run on
-unbelievable data. `warn` gives a WARN failure and the month goes on. The results feed
+those checks are blocking, so the metrics (which depend on this asset) do not run on
+unbelievable data. `warn` gives a WARN failure and the month goes on; its check is not
+labelled blocking, since it cannot stop the month (the policy the code location loaded
+decides which are: a change of `expectation_severity` takes effect when it reloads). The results feed
 the center report's data-quality appendix; the GX Data Docs go to `<month>/data_docs/`.
 """
 
@@ -15,38 +17,37 @@ import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
     MaterializeResult,
     MetadataValue,
 )
 
-from assets.common import monthly_asset
-from assets.partitions import partition_month
+from assets.common import monthly_asset, monthly_check
+from assets.partitions import POLICY_AT_LOAD, partition_month
 from assets.resources import CcpulseSettings
 from assets.validated import valid_key
 from core.atomic import replace_folder
 from core.output import markdown_preview, write_output_csv
 from core.calendar import month_calendar
 from ingest.history import MonthData
-from schemas.expectations import BLOCK, SUITES, SuiteInputs, rostered_agents, run_suites
+from schemas.expectations import BLOCK, SUITES, SuiteInputs, rostered_agents, run_suites, severity
 from schemas.sources import SOURCES
 from schemas.validate import ValidationOutcome
 
 DATA_BELIEVABILITY = "data_believability"
 
 
-def check_name(source: str, expectation: str) -> str:
-    return f"{source}__{expectation}"
+CHECK_NAMES = {(spec.source, spec.name): spec.check_name for spec in SUITES}
 
 
 @monthly_asset(
     ins={**{source: AssetIn(valid_key(source)) for source in SOURCES}, "last_month": AssetIn("last_month")},
     group_name="validated",
     kinds={"great_expectations", "pandas"},
-    check_specs=[AssetCheckSpec(check_name(spec.source, spec.name), asset=DATA_BELIEVABILITY, blocking=True,
-                                description=f"{spec.source}: {spec.description} (default: {spec.default})")
+    check_specs=[monthly_check(spec.check_name, asset=DATA_BELIEVABILITY,
+                               blocking=severity(spec, POLICY_AT_LOAD) == BLOCK,
+                               description=f"{spec.key}: {spec.description} ({severity(spec, POLICY_AT_LOAD)})")
                  for spec in SUITES],
     description="Is the month believable? Volume against last month, null shares, distributions, roster and "
     "calendar coverage, per source (Great Expectations on a pandas copy). Writes `data_quality/expectations.csv` "
@@ -74,10 +75,10 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
     index = docs / "index.html"
     checks = [
         AssetCheckResult(
-            check_name=check_name(row["source"], row["expectation"]),
+            check_name=CHECK_NAMES[(row["source"], row["expectation"])],
             passed=row["passed"],
             severity=AssetCheckSeverity.ERROR if row["severity"] == BLOCK else AssetCheckSeverity.WARN,
-            description=f"{row['source']}: {row['description']}: observed {row['observed']}"
+            description=f"{row['source']}.{row['expectation']}: {row['description']}: observed {row['observed']}"
             + (f"; {row['unexpected_examples']}" if row["unexpected_examples"] else ""),
             metadata={"observed": row["observed"], "unexpected_examples": row["unexpected_examples"] or "none",
                       "policy_severity": row["severity"], "data_docs": MetadataValue.url(index.as_uri())},
@@ -95,7 +96,8 @@ def data_believability(context: AssetExecutionContext, settings: CcpulseSettings
             "blocking_failures": failed.filter(pl.col("severity") == BLOCK).height,
             "failed_expectations": MetadataValue.md(markdown_preview(failed.drop("description"), rows=30)
                                                     if failed.height else "none"),
-            "data_docs": MetadataValue.url(index.as_uri()),
+            "data_docs": MetadataValue.url(index.as_uri()),  # on the machine that ran it: under ccpulse/out, at
+            "in_ccpulse_out": f"{month}/data_docs/index.html",
             "seconds": round(time.perf_counter() - started, 2),
         },
     )

@@ -131,7 +131,8 @@ def center_report(context: AssetExecutionContext, settings: CcpulseSettings, rep
     entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered)
     record_reports(folder, str(month), CENTER, [entry])
     return MaterializeResult(value=[entry], metadata={
-        "path": MetadataValue.path(str(target)), "pages": rendered.pages, "sha256": rendered.sha256,
+        "path": MetadataValue.path(str(target)), "in_ccpulse_out": f"{month}/{CENTER_REPORT_FILE}",
+        "pages": rendered.pages, "sha256": rendered.sha256,
         "generated_at": rendered.generated_at, "refused_urls": len(renderer.fetcher.refused) - refused_before})
 
 
@@ -168,7 +169,7 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
     return MaterializeResult(value=entries, metadata={
         "dagster/row_count": len(entries), "pages": sum(r.pages for r in rendered), "seconds": round(seconds, 2),
         "unreadable_removed": ", ".join(entry.report for entry in entries if not entry.sha256) or "none",
-        "folder": MetadataValue.path(str(folder / "teams")),
+        "folder": MetadataValue.path(str(folder / "teams")), "in_ccpulse_out": f"{month}/teams",
         "files": MetadataValue.md(markdown_preview(pl.DataFrame(
             {"team_id": staffed, "file": [files[t] for t in staffed]}, schema={"team_id": pl.String, "file": pl.String}),
             rows=20)),

@@ -22,6 +22,7 @@ from dagster import ConfigurableIOManager, InitResourceContext, InputContext, Ou
 from filelock import FileLock, Timeout
 from pydantic import PrivateAttr
 
+from assets.common import folder_tags
 from core.atomic import refuse_links_under, write_bytes_atomically
 
 INTERMEDIATE = ".intermediate"
@@ -64,6 +65,11 @@ class MonthFolderIOManager(ConfigurableIOManager):
                 "Two runs of one month into one folder would mix their files: let that run finish, then run "
                 "this one again.") from None
         self._lock = lock
+        # The UI's Materialize, a GraphQL launch and an asset backfill make runs without the jobs' tags: every run
+        # that writes a month says which folders it used, whatever launched it.
+        missing = {key: value for key, value in folder_tags().items() if run.tags.get(key) != value}
+        if missing:
+            context.instance.add_run_tags(run.run_id, missing)
         fail_abandoned_runs(context.instance, run.run_id, Path(self.out_dir), held=folder)
         holder = {"run_id": run.run_id, "job": run.job_name, "pid": os.getpid(),
                   "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}

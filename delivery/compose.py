@@ -128,10 +128,22 @@ def _set_boundaries(message: EmailMessage, digest: str) -> None:
 
 
 def compose_alert(language: str, sender: str, recipient: str, month: str, job: str, run_id: str, when: str,
-                  failures: list[str]) -> EmailMessage:
-    """The run-failure alert for ops: which month, which run, what failed, what to do."""
+                  failures: list[str], ui_url: str, out_folder: str) -> EmailMessage:
+    """The run-failure alert for ops: which month, which run (a link to it in the UI at `ui_url`, or how to find
+    it there), what failed, where the outputs are, what to do."""
     t = Translator(language)
     message = _message(t("alert_subject", month=month), sender, recipient, "alert", month, f"alert.{run_id}")
     message.set_content(_templates.get_template("alert.txt").render(
-        t=t, month=month, job=job, run_id=run_id, when=when, failures=failures or [t("alert_no_step")]))
+        t=t, month=month, job=job, run_id=run_id, when=when, failures=failures or [t("alert_no_step")],
+        ui_url=ui_url, out_folder=out_folder))
+    return message
+
+
+def compose_data_late_alert(language: str, sender: str, recipient: str, month: str, missing: list[str],
+                            data: str, when: str) -> EmailMessage:
+    """The schedule day's alert when month M's data is still incomplete: said once, instead of a run that fails."""
+    t = Translator(language)
+    message = _message(t("late_subject", month=month), sender, recipient, "alert", month, f"late.{month}")
+    message.set_content(_templates.get_template("data_late.txt").render(
+        t=t, month=month, missing=missing, data=data, when=when))
     return message

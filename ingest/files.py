@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import os
 import re
@@ -27,9 +28,9 @@ from core.errors import Problem, StructuralError, visible
 from core.months import Month
 from ingest.encoding import DamagedText, detect_encoding
 from ingest.parse import MAX_EXAMPLES
-from ingest.raw import RawTable
+from ingest.raw import Landing, RawTable
 from ingest.xlsx import XlsxTooLarge, check_uncompressed_size, uncalculated_formula_cells
-from schemas.catalog import FILE_EXTENSIONS
+from schemas.catalog import FILE_EXTENSIONS, OPTIONAL_SOURCES, SOURCE_NAMES
 
 EXTENSIONS = FILE_EXTENSIONS
 
@@ -236,6 +237,27 @@ class FileSource:
             except ValueError:
                 continue
         return sorted(months)
+
+    def landing(self, month: Month) -> Landing:
+        """Has the month's data landed? The required sources without a file, and a signature of every source
+        file (name, size, modification time) that changes while an export is still being written. Reads no
+        file's content."""
+        folder = self.data_dir / str(month)
+        try:
+            names = set(os.listdir(folder)) if folder.is_dir() and not folder.is_symlink() else set()
+        except OSError:
+            names = set()
+        present = {source: f"{source}.{ext}" for source in SOURCE_NAMES for ext in EXTENSIONS
+                   if f"{source}.{ext}" in names}
+        missing = [source for source in SOURCE_NAMES if source not in present and source not in OPTIONAL_SOURCES]
+        stamps = []
+        for name in sorted(present.values()):
+            try:
+                status = os.lstat(folder / name)
+            except OSError:
+                continue
+            stamps.append(f"{name}:{status.st_size}:{status.st_mtime_ns}")
+        return Landing(missing, hashlib.sha256("|".join(stamps).encode()).hexdigest()[:16])
 
     def _open_month(self, month: Month) -> int | None:
         """A descriptor of the month folder, or None when there is none; a link in its place is refused."""

@@ -69,6 +69,9 @@ def load_source(reader: SourceReader, source: str, month: Month, mapping: Column
     spec = SOURCES[source]
     raw = reader.read(source, month)
     if raw is None:
+        if month not in reader.available_months():  # the same words for every source: said once (pipelines/failures)
+            raise StructuralError(f"{reader.describe()}, month {month}", [Problem(
+                f"no data for {month}: the month has not landed (the data holds {_months(reader)})")])
         if spec.required:
             raise StructuralError(
                 f"{reader.describe()}, month {month}",
@@ -81,6 +84,11 @@ def load_source(reader: SourceReader, source: str, month: Month, mapping: Column
                       raw.lines)
     typed = parse_table(mapped, spec.columns, spec.required_columns, timezone)
     return typed.with_columns(mapped.line_numbers(), *_as_written(mapped.frame, spec.columns))
+
+
+def _months(reader: SourceReader) -> str:
+    held = reader.available_months()
+    return "no month" if not held else str(held[0]) if len(held) == 1 else f"{held[0]} to {held[-1]}, {len(held)} months"
 
 
 def load_month(reader: SourceReader, month: Month, mapping: ColumnMapping, timezone: str) -> dict[str, pl.DataFrame]:

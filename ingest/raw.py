@@ -29,3 +29,15 @@ class RawTable:
         return pl.int_range(self.first_data_line, self.first_data_line + self.frame.height, eager=True).alias(
             f"source_{self.unit}"
         )
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Whether a month's data has landed (the data sensor and the schedule's deadline ask it)."""
+
+    missing: list[str]  # required sources with no data yet (or why the month is not there)
+    signature: str  # changes while the data is still being written
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing

@@ -30,7 +30,7 @@ import polars as pl
 from core.config_files import read_yaml_mapping
 from core.errors import ConfigError, SourceError
 from core.months import Month
-from ingest.raw import RawTable
+from ingest.raw import Landing, RawTable
 from schemas.sources import SOURCES
 
 URI_SETTING = "CCPULSE_SQL_URI"
@@ -210,6 +210,13 @@ class SqlSource:
                                   f"'YYYY-MM' text; it returned {values.dtype}")
             self._months = sorted(months)
         return self._months
+
+    def landing(self, month: Month) -> Landing:
+        """The cheap completeness query: the center's `months` query lists the months whose data is in."""
+        self._months = None  # asked again on every call: the data lands while the sensor watches
+        listed = str(month) in {str(m) for m in self.available_months()}
+        return Landing([] if listed else [f"query '{MONTHS_QUERY}' does not list {month} yet"],
+                       "listed" if listed else "")
 
     def read(self, source: str, month: Month) -> RawTable | None:
         query = self.queries.sources.get(source)

@@ -117,7 +117,7 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None,
 
     from pipelines.definitions import apply_setting_defaults, defs
     from pipelines.failures import step_failure_lines
-    from pipelines.jobs import folder_tags
+    from assets.common import folder_tags
 
     apply_setting_defaults()
     job = defs.resolve_job_def(job_name)
@@ -203,10 +203,9 @@ def check_month_folder(data: Path, month: Month) -> None:
         months = sorted(p.name for p in data.iterdir() if p.is_dir() and _is_month(p.name))
         held = f"it holds {', '.join(months)}" if months else "it holds no YYYY-MM folders"
         raise ConfigError(f"no folder for {month} in the data folder {data.resolve()} ({held})")
-    from schemas.catalog import FILE_EXTENSIONS, OPTIONAL_SOURCES, SOURCE_NAMES
+    from ingest.files import FileSource
 
-    missing = [source for source in SOURCE_NAMES if source not in OPTIONAL_SOURCES
-               and not any((folder / f"{source}.{ext}").exists() for ext in FILE_EXTENSIONS)]
+    missing = FileSource(data).landing(month).missing
     if missing:
         raise ConfigError(f"{folder.resolve()} lacks a file for {', '.join(missing)} "
                           f"(each as <source>.csv, .parquet or .xlsx)")
@@ -222,15 +221,29 @@ def _is_month(name: str) -> bool:
 
 def send_month(month: Month, out: str, policy: str | None = None, force: bool = False,
                recipients: list[str] | None = None) -> tuple[bool, list[str], str]:
-    """Deliver a month's rendered reports again: what is due, or with `force` everything (to `recipients`)."""
+    """Deliver a month's rendered reports again: what is due, or with `force` everything (to `recipients`).
+
+    In the language and to the recipients of the policy the month was run with (SPEC §11), unless `policy`
+    overrides it for this send.
+    """
     from core.manifest import manifest_path
 
-    _configure(None, out, policy, None, "files")  # delivery reads only the out folder
+    override = str(Path(policy).resolve()) if policy else ""
+    # assets/delivery.py RECORDED_POLICY; named here because importing it would load the Definitions before the
+    # settings below are in the environment.
+    from core.policy import RECORDED_POLICY
+
+    recorded = Path(out).resolve() / str(month) / RECORDED_POLICY
+    # The policy in force is checked before the run (a broken one exits 2 naming it), and is this process's
+    # CCPULSE_POLICY so that what it reads at load (the partitions' timezone) agrees with the month.
+    _configure(None, out, override or (str(recorded) if recorded.is_file() else None), None, "files")
     if not manifest_path(Path(out) / str(month)).exists():
         return False, [f"no reports for {month} in {Path(out).resolve()}: run the month first (`ccpulse run`)"], ""
     from pipelines.jobs import SEND_JOB
 
-    config = {"force": force, "recipients": recipients or []}
+    # The override travels as the delivery step's run config, as from the UI's launchpad: without it the step
+    # reads the month's recorded policy itself.
+    config = {"force": force, "recipients": recipients or [], "policy_file": override}
     return _execute(SEND_JOB, month, {"ops": {"delivery": {"config": config}}})
 
 
@@ -255,10 +268,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (PolicyError, ConfigError, SourceError) as error:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
+    folder = Path(args.out).resolve() / str(args.month)
+    # The run's own policy: the one it recorded beside the month, and the one its delivery (or a later send) follows.
+    policy_file = str(Path(args.policy).resolve()) if args.policy else ""
     if not ok:
-        return _report_failure(f"month {args.month}", messages, delivered)
-    print_month_summary(Path(args.out).resolve() / str(args.month), delivered if not args.no_send else "")
+        code = _report_failure(f"month {args.month}", messages, delivered)
+        _warn_center_without_recipient(folder, policy_file)
+        return code
+    print_month_summary(folder, delivered if not args.no_send else "")
+    _warn_center_without_recipient(folder, policy_file)
     return 0
+
+
+def _warn_center_without_recipient(folder: Path, policy_file: str) -> None:
+    """The last line of `run` and `send` when the month's center report goes to nobody (SPEC §11)."""
+    from assets.delivery import center_report_unaddressed
+
+    reason = center_report_unaddressed(folder, policy_file)
+    if reason:
+        print(f"ccpulse: warning: the center report of {folder.name} has no recipient: {reason}", file=sys.stderr)
 
 
 def print_month_summary(folder: Path, delivered: str, shown_teams: int = 10) -> None:
@@ -299,11 +327,18 @@ def cmd_send(args: argparse.Namespace) -> int:
     except PolicyError as error:
         print(f"ccpulse: {error}", file=sys.stderr)
         return 2
+    folder = Path(args.out).resolve() / str(args.month)
     if not ok:
-        return _report_failure(f"delivery of {args.month}", messages, delivered)
-    print(f"delivery of {args.month}: {delivered}")
-    print(f"log: {Path(args.out).resolve() / str(args.month) / 'delivery_log.csv'}")
-    return 0
+        code = _report_failure(f"delivery of {args.month}", messages, delivered)
+    else:
+        print(f"delivery of {args.month}: {delivered}")
+        print(f"log: {folder / 'delivery_log.csv'}")
+        code = 0
+    from assets.delivery import month_policy_file
+
+    override = str(Path(args.policy).resolve()) if args.policy else ""
+    _warn_center_without_recipient(folder, month_policy_file(folder, override))  # the policy this send followed
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -353,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="deliver a month's reports again: what is still due, or all with --force")
     send.add_argument("--month", type=_month, required=True, help="YYYY-MM")
     send.add_argument("--out", required=True, help="the out folder the month was run with")
-    send.add_argument("--policy", help="policy YAML (its center_report_recipients and language apply)")
+    send.add_argument("--policy", help="policy YAML for this send instead of the one the month was run with "
+                                       "(<out>/<YYYY-MM>/policy.yaml): its center_report_recipients and language apply")
     send.add_argument("--force", action="store_true", help="send again what was already delivered")
     send.add_argument("--to", action="append", metavar="ADDRESS", help="only to this recipient (repeatable)")
     send.set_defaults(func=cmd_send)

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import os
 
-from dagster import (
-    DefaultScheduleStatus,
-    Definitions,
-    EnvVar,
-    build_schedule_from_partitioned_job,
-    in_process_executor,
-)
+from dagster import Definitions, EnvVar, in_process_executor
 
 from assets import metrics, reports
 from assets.believability import data_believability
 from assets.delivery import delivery
 from assets.ingest import raw_assets
-from assets.partitions import POLICY_AT_LOAD
 from assets.resources import CcpulseSettings, MailSettings
 from assets.storage import MonthFolderIOManager
 from assets.validated import data_quality, last_month, valid_assets
 from pipelines.jobs import MONTHLY_JOB, SEND_JOB, monthly_job, send_job  # noqa: F401 (names for the CLI)
-from pipelines.sensors import ops_alert_on_failure
+from pipelines.sensors import data_landed, monthly_deadline, ops_alert_on_failure
 
 # Optional settings may be left unset; the out dir may not (the data dir is needed by the files source only).
 OPTIONAL_SETTINGS = {
@@ -31,7 +24,7 @@ OPTIONAL_SETTINGS = {
     "CCPULSE_SMTP_HOST": "", "CCPULSE_SMTP_PORT": "587", "CCPULSE_SMTP_SECURITY": "starttls",
     "CCPULSE_SMTP_USER": "", "CCPULSE_SMTP_PASSWORD": "", "CCPULSE_SMTP_CA_FILE": "",
     "CCPULSE_SMTP_ATTEMPTS": "4", "CCPULSE_SMTP_RETRY_WAIT_MS": "2000",
-    "CCPULSE_RUN_LOCK_WAIT_SECONDS": "10", "CCPULSE_SCHEDULE": "running",
+    "CCPULSE_RUN_LOCK_WAIT_SECONDS": "10", "CCPULSE_SCHEDULE": "running", "CCPULSE_UI_URL": "",
 }
 
 
@@ -43,20 +36,10 @@ def apply_setting_defaults() -> None:
 
 apply_setting_defaults()
 
-# Month M runs on day `schedule_day` of M+1 at 06:00 in the center's timezone (SPEC §1). The schedule is the
-# product's heartbeat, so it runs from the start; CCPULSE_SCHEDULE=stopped loads it stopped (a test instance, say).
+# The schedule is the product's heartbeat (the deadline of SPEC §12: pipelines/sensors.py), so it runs from the
+# start; CCPULSE_SCHEDULE=stopped loads it stopped (a test instance, say).
 if os.environ["CCPULSE_SCHEDULE"] not in ("running", "stopped"):
     raise ValueError(f"CCPULSE_SCHEDULE is {os.environ['CCPULSE_SCHEDULE']!r}; expected 'running' or 'stopped'")
-monthly_schedule = build_schedule_from_partitioned_job(
-    monthly_job,
-    name="ccpulse_monthly_schedule",
-    day_of_month=POLICY_AT_LOAD.schedule_day,
-    hour_of_day=6,
-    minute_of_hour=0,
-    default_status=DefaultScheduleStatus.RUNNING if os.environ["CCPULSE_SCHEDULE"] == "running"
-    else DefaultScheduleStatus.STOPPED,
-    description="Runs last month's partition once its data has landed.",
-)
 
 defs = Definitions(
     assets=[
@@ -88,8 +71,8 @@ defs = Definitions(
     # the team reports, spreads over the cores by itself, and months run in parallel as runs of
     # their own. Scaling out swaps this executor (deploy/README.md).
     executor=in_process_executor,
-    schedules=[monthly_schedule],
-    sensors=[ops_alert_on_failure],
+    schedules=[monthly_deadline],
+    sensors=[data_landed, ops_alert_on_failure],
     resources={
         "settings": CcpulseSettings(
             data_dir=EnvVar("CCPULSE_DATA_DIR"),

@@ -23,7 +23,24 @@ def _plain(error) -> str:
 
 def step_failure_lines(events) -> list[str]:
     """`[step] what went wrong`, one line per failed step, each followed by the blocking checks that
-    stopped it (`  asset.check: what it saw`), so the reader needs no UI to know what to fix."""
+    stopped it (`  asset.check: what it saw`), so the reader needs no UI to know what to fix. Steps that
+    failed for the same reason share one line (`[raw_teams, raw_agents] no folder for 2026-08 …`): a month
+    without data is said once, not once per source."""
+    lines = _failure_lines(events)
+    grouped: dict[str, list[str]] = {}
+    for step, text, checks in lines:
+        grouped.setdefault(text if not checks else f"{step}\n{text}", []).append(step)
+    said = []
+    for step, text, checks in lines:
+        key = text if not checks else f"{step}\n{text}"
+        if key in grouped:
+            said.append(f"[{', '.join(grouped.pop(key))}] {text}")
+            said += checks
+    return said
+
+
+def _failure_lines(events) -> list[tuple[str, str, list[str]]]:
+    """(step, what went wrong, the blocking checks that stopped it) per failed step, in order."""
     lines, checks = [], {}
     for event in events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -34,7 +51,7 @@ def step_failure_lines(events) -> list[str]:
             continue
         if event.event_type_value == "RESOURCE_INIT_FAILURE":  # before any step: the run could not start
             error = event.engine_event_data.error
-            lines.append(f"[run] {_plain(error) if error else 'a resource could not start'}")
+            lines.append(("run", _plain(error) if error else "a resource could not start", []))
             continue
         if event.event_type_value != "STEP_FAILURE":
             continue
@@ -46,6 +63,5 @@ def step_failure_lines(events) -> list[str]:
         text = user.description if user and user.description else (error.message if error else "failed")
         if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
             text = "stopped by a failed blocking check:"  # the checks follow, each with what it saw
-        lines.append(f"[{event.step_key}] {text.strip()}")
-        lines += checks.pop(event.step_key, [])
+        lines.append((event.step_key, text.strip(), checks.pop(event.step_key, [])))
     return lines

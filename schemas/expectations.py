@@ -75,10 +75,15 @@ class ExpectationSpec:
     # an address, unattributed complaints, duplicate responses); not a share over every shift or response of the
     # month, where most rows may be "unexpected" (every CSAT 5) and none of them is wrong.
     names_rows: bool = False
+    short: str = ""  # the Dagster check is `<source>_<short>`: the UI's list of checks cuts names past ~22 characters
 
     @property
     def key(self) -> str:
         return f"{self.source}.{self.name}"
+
+    @property
+    def check_name(self) -> str:
+        return f"{self.source}_{self.short or self.name}"
 
 
 def _volume(source: str) -> Callable[[Any, SuiteInputs], Any | None]:
@@ -134,46 +139,51 @@ def _holiday_calendar_known(calendar: MonthCalendar) -> Judged | str:
 SUITES: list[ExpectationSpec] = [
     *[ExpectationSpec(source, "row_volume", WARN, f"rows received within ± volume_band of last month's {source}"
                       + ("" if source in SNAPSHOT_SOURCES else ", per expected working day"),
-                      _volume(source), on_received=True) for source in SOURCE_NAMES],
+                      _volume(source), on_received=True, short="volume") for source in SOURCE_NAMES],
     ExpectationSpec("agents", "roster_has_active_agents", BLOCK,
                     "the roster has at least one agent active in the month (hired by its end, not gone before it)",
-                    lambda gxe, _: gxe.ExpectColumnSumToBeBetween(column="active", min_value=1)),
+                    lambda gxe, _: gxe.ExpectColumnSumToBeBetween(column="active", min_value=1), short="active_roster"),
     ExpectationSpec("teams", "supervisor_email_mostly_present", WARN, "at least half the teams have a supervisor_email",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="supervisor_email", mostly=0.5),
-                    names_rows=True),
+                    names_rows=True, short="emails_present"),
     ExpectationSpec("attendance", "every_active_agent_present", WARN,
                     f"every agent active for {MIN_ACTIVE_DAYS}+ days of the month has shifts in attendance",
                     lambda gxe, inputs: gxe.ExpectColumnDistinctValuesToContainSet(
-                        column="agent_id", value_set=inputs.rostered_agent_ids)),
+                        column="agent_id", value_set=inputs.rostered_agent_ids), short="agents"),
     ExpectationSpec("attendance", "shifts_reach_the_last_expected_day", BLOCK,
                     "shifts on the month's last expected shift day: an export that stops early is cut off",
-                    _last_expected_day, names_missing_days="after_last"),
+                    _last_expected_day, names_missing_days="after_last", short="last_day"),
     ExpectationSpec("attendance", "shifts_start_on_the_first_expected_day", BLOCK,
                     "shifts on the month's first expected shift day: an export that starts late is cut off",
-                    _first_expected_day, names_missing_days="before_first"),
+                    _first_expected_day, names_missing_days="before_first", short="first_day"),
     ExpectationSpec("attendance", "every_expected_day_has_shifts", WARN,
-                    "shifts on every expected shift day (operating weekdays, not holidays)", _every_expected_day),
+                    "shifts on every expected shift day (operating weekdays, not holidays)", _every_expected_day,
+                    short="every_day"),
     ExpectationSpec("attendance", "holiday_calendar_known", WARN,
                     "the holiday calendar's library holds the month's published holidays and make-up workdays",
-                    lambda _, inputs: _holiday_calendar_known(inputs.calendar)),
+                    lambda _, inputs: _holiday_calendar_known(inputs.calendar), short="calendar"),
     ExpectationSpec("attendance", "clock_in_mostly_present", WARN, "at most 30% of shifts without a clock-in",
-                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="clock_in", mostly=0.7)),
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="clock_in", mostly=0.7),
+                    short="clock_ins"),
     ExpectationSpec("attendance", "lateness_share_plausible", WARN, "at most 30% of worked shifts late",
-                    lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="late", min_value=0, max_value=0.3)),
+                    lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="late", min_value=0, max_value=0.3),
+                    short="lateness"),
     ExpectationSpec("qa_evaluations", "qa_mean_plausible", WARN, "mean QA score between 60 and 98",
-                    lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="score", min_value=60, max_value=98)),
+                    lambda gxe, _: gxe.ExpectColumnMeanToBeBetween(column="score", min_value=60, max_value=98),
+                    short="mean"),
     ExpectationSpec("csat_responses", "responses_present", WARN,
                     "the month has CSAT responses (none: satisfaction is unknown, not fine)",
-                    lambda gxe, _: gxe.ExpectTableRowCountToBeBetween(min_value=1)),
+                    lambda gxe, _: gxe.ExpectTableRowCountToBeBetween(min_value=1), short="present"),
     ExpectationSpec("csat_responses", "not_nearly_all_fives", WARN, "at least 5% of CSAT scores are not 5",
-                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeInSet(column="score", value_set=[5], mostly=0.05)),
+                    lambda gxe, _: gxe.ExpectColumnValuesToNotBeInSet(column="score", value_set=[5], mostly=0.05),
+                    short="fives"),
     ExpectationSpec("csat_responses", "one_response_per_contact", WARN,
                     "no two responses for one contact (same agent, time and channel)",
                     lambda gxe, _: gxe.ExpectCompoundColumnsToBeUnique(
-                        column_list=["agent_id", "responded_at", "channel"]), names_rows=True),
+                        column_list=["agent_id", "responded_at", "channel"]), names_rows=True, short="unique"),
     ExpectationSpec("complaints", "mostly_attributed", WARN, "at least half the complaints name an agent",
                     lambda gxe, _: gxe.ExpectColumnValuesToNotBeNull(column="agent_id", mostly=0.5),
-                    names_rows=True),
+                    names_rows=True, short="attributed"),
 ]
 EXPECTATION_KEYS = frozenset(spec.key for spec in SUITES)
 RESULT_COLUMNS = {"source": pl.String, "expectation": pl.String, "severity": pl.String, "passed": pl.Boolean,

@@ -6,6 +6,7 @@ import zoneinfo
 import pytest
 
 from core.errors import PolicyError
+from core.months import Month
 from core.policy import Policy, load_policy
 
 
@@ -46,16 +47,25 @@ def test_invalid_policies_say_what_is_wrong(tmp_path, text, message):
     assert "policy.yaml" in str(caught.value)
 
 
-def test_the_schedule_runs_last_month_on_day_3_at_six_local():
-    from dagster import build_schedule_context
+def test_the_schedule_runs_last_month_on_day_3_at_six_local(tmp_path):
+    from dagster import build_schedule_context, instance_for_test
 
+    from assets.resources import CcpulseSettings, MailSettings
     from pipelines.definitions import defs
+    from synthetic.generator import GenerateOptions, generate
 
     schedule = defs.resolve_schedule_def("ccpulse_monthly_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 3 * *", "Asia/Shanghai")
+    generate(GenerateOptions(agents=4, team_size=4, month=Month(2026, 10), months_back=0, out=tmp_path, seed=1))
     shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
-    context = build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 3, 6, 0, tzinfo=shanghai))
-    requests = schedule.evaluate_tick(context).run_requests
-    assert [request.partition_key for request in requests] == ["2026-10"]
+    with instance_for_test() as instance:
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=dt.datetime(2026, 11, 3, 6, 0, tzinfo=shanghai),
+            resources={"settings": CcpulseSettings(data_dir=str(tmp_path), out_dir=str(tmp_path / "out")),
+                       "mail": MailSettings()})
+        with context:
+            request = schedule(context)
+    assert request.partition_key == "2026-10"
 
 
 def test_scheduled_and_backfilled_runs_execute_their_steps_in_one_process():
