@@ -224,9 +224,10 @@ def _pool(workers: int, modules: tuple[str, ...]) -> ProcessPoolExecutor:
 
 
 def worker_count() -> int:
-    """CCPULSE_RENDER_WORKERS, else the CPUs this process may run on (a container's cpuset, not the host's)."""
+    """CCPULSE_RENDER_WORKERS, else the CPUs this process may run on (a container's cpuset, not the host's); 0
+    renders in the run's own process (a small center, where starting workers costs more than it saves)."""
     configured = os.environ.get("CCPULSE_RENDER_WORKERS", "").strip()
-    return max(1, int(configured)) if configured else len(os.sched_getaffinity(0))
+    return max(0, int(configured)) if configured else len(os.sched_getaffinity(0))
 
 
 def start_workers(modules: tuple[str, ...] = (), workers: int | None = None) -> None:
@@ -234,8 +235,8 @@ def start_workers(modules: tuple[str, ...] = (), workers: int | None = None) -> 
     that their start-up (two seconds each) overlaps the run's reading and metrics, which use one core.
     One command-line run per process: the workers are this process's, shared by nothing else."""
     global _early
-    if _early is None:
-        count = workers or worker_count()
+    count = workers or worker_count()
+    if _early is None and count:
         _early = _pool(count, modules)
         for _ in range(count):
             _early.submit(_started)
@@ -255,8 +256,8 @@ def render_many(jobs: list[RenderJob], workers: int | None = None) -> list[Rende
     # takes the next one instead of idling while the other works through a long chunk.
     if _early is not None and jobs:
         return list(_early.map(_render_in_worker, jobs))
-    workers = max(1, min(workers or worker_count(), len(jobs) // JOBS_PER_WORKER_STARTED))
-    if workers == 1:
+    workers = min(workers or worker_count(), len(jobs) // JOBS_PER_WORKER_STARTED)
+    if workers <= 1:
         return [_render_job(process_renderer(), job) for job in jobs]
     with _pool(workers, tuple(sorted({job.build_context.__module__ for job in jobs}))) as pool:
         return list(pool.map(_render_in_worker, jobs))

@@ -100,7 +100,7 @@ def ops(tmp_path_factory):
     env.update(DAGSTER_HOME=str(home), CCPULSE_DATA_DIR=str(data), CCPULSE_OUT_DIR=str(out),
                CCPULSE_POLICY=str(root / "policy.yaml"), CCPULSE_UI_URL=f"http://127.0.0.1:{port}",
                CCPULSE_SENSOR_INTERVAL_SECONDS="5", CCPULSE_DATA_SETTLE_SECONDS="0", CCPULSE_SCHEDULE="stopped",
-               CCPULSE_RENDER_WORKERS="1")
+               CCPULSE_RENDER_WORKERS="0")
     log = open(root / "dagster.log", "w")
     server = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipelines.definitions",
                                "-h", "127.0.0.1", "-p", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -31,6 +31,7 @@ def finished_month(generated, tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
     patch = pytest.MonkeyPatch()
     patch.setenv("DAGSTER_HOME", str(home))
+    patch.setenv("CCPULSE_RENDER_WORKERS", "2")  # the reports of a real center: through the render workers
     out = tmp_path_factory.mktemp("out")
     for month in MONTH.back(2):  # three months, oldest first, as the schedule would run them
         ok, messages, _ = run_month(month, str(generated), str(out))
