@@ -73,7 +73,8 @@ def center_report_unaddressed(folder: Path, policy_file: str) -> str:
 
 def _report(folder: Path, entry: ReportEntry) -> Report:
     return Report(name=entry.report, path=folder / entry.report, title=entry.title, summary=tuple(entry.summary),
-                  sha256=entry.sha256, pages=entry.pages)
+                  sha256=entry.sha256, pages=entry.pages, reader_name=entry.supervisor_name or "", status=entry.status,
+                  teams_by_status=tuple(sorted(entry.teams_by_status.items())))
 
 
 def month_routing(folder: Path, manifest: dict[str, ReportEntry], center_recipients: list[str]) -> Routing:

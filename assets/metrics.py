@@ -30,7 +30,8 @@ from metrics.awards import award_eligibility as eligibility_of
 from metrics.awards import award_winners, lucky_draw
 from metrics.calibration import award_fairness as fairness_of
 from metrics.calibration import evaluator_leniency
-from metrics.coaching import coaching_list
+from metrics.coaching import agent_deductions, coaching_csv, coaching_followup as followup_of, coaching_list
+from metrics.coaching import followup_by_team, followup_csv
 from metrics.complaints import complaint_statuses as statuses_of
 from metrics.health import management_health as health_of
 from metrics.health import unknown_complaint_warnings
@@ -151,18 +152,46 @@ def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, a
 
 
 @monthly_asset(
+    ins={"evaluations": _valid("qa_evaluations"), "deductions": _valid("qa_deductions")},
     group_name="rankings",
-    kinds={"polars"},
-    description="SPEC §7: the coaching list per team (private to its supervisor) and a buddy for each agent on it "
-    "and each new hire.",
+    kinds={"polars", "csv"},
+    description="SPEC §7, §9: the coaching list per team (private to its supervisor) with each listed agent's reasons "
+    "and focus (the QA items that cost most points), a buddy for each agent on it and each new hire, the agents to "
+    "watch (QA below 80 on too few evaluations); `coaching.csv` for the training team. Leavers are not listed.",
 )
-def coaching(agent_scorecard: pl.DataFrame):
-    plan = coaching_list(agent_scorecard)
+def coaching(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
+             evaluations: ValidationOutcome, deductions: ValidationOutcome):
+    month = partition_month(context.partition_key)
+    plan = coaching_list(agent_scorecard, settings.policy(), agent_deductions(deductions.valid, evaluations.valid))
+    path = write_output_csv(coaching_csv(plan), settings.month_dir(month) / "coaching.csv")
     # Who is listed is for their supervisor only (SPEC §7): the UI gets per-team counts.
     shown = _per_team(plan, pl.col("on_coaching_list").sum(), pl.col("new_hire").sum().alias("new_hires"),
+                      pl.col("to_watch").sum(),
                       pl.col("buddy_agent_id").null_count().alias("without_buddy")).drop("agents")
-    return _result(plan, shown=shown, on_coaching_list=int(plan["on_coaching_list"].sum()),
-                   without_buddy=int(plan["buddy_agent_id"].null_count()))
+    return _result(plan, path, shown=shown, on_coaching_list=int(plan["on_coaching_list"].sum()),
+                   to_watch=int(plan["to_watch"].sum()), without_buddy=int(plan["buddy_agent_id"].null_count()))
+
+
+@monthly_asset(
+    group_name="rankings",
+    kinds={"polars", "csv"},
+    description="SPEC §7, §9: did last month's coaching work? Every agent on last month's coaching list (recomputed "
+    "from last month's data under this month's policy) with an outcome this month (`left`, `off_list`, "
+    "`still_listed`), both months' reasons and composite_delta; `coaching_followup.csv`.",
+)
+def coaching_followup(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
+                      last_month: MonthData | None, complaint_history: dict):
+    month = partition_month(context.partition_key)
+    policy = settings.policy()
+    previous = month.previous()
+    last_card = None if last_month is None else rank_agents(
+        month_metrics(last_month.valid, previous, policy, before(complaint_history, previous)), policy)
+    followup = followup_of(last_card, agent_scorecard, policy)
+    path = write_output_csv(followup_csv(followup), settings.month_dir(month) / "coaching_followup.csv")
+    # Per-team counts only in the UI: who was coached is for the supervisor (SPEC §7, §12).
+    return _result(followup, path, shown=followup_by_team(followup), last_month_available=last_month is not None,
+                   **{outcome: int((followup["outcome"] == outcome).sum()) for outcome in ("left", "off_list",
+                                                                                          "still_listed")})
 
 
 @monthly_asset(

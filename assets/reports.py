@@ -1,6 +1,7 @@
 """Group `reports`: the center report and one report per team (SPEC §10), as PDF."""
 
 import datetime as dt
+from collections import Counter
 
 import polars as pl
 from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue
@@ -14,10 +15,12 @@ from core.manifest import CENTER, TEAM, ReportEntry, read_manifest, record_repor
 from core.names import safe_file_names
 from core.output import markdown_preview
 from delivery.addresses import InvalidAddress, parse_addressee, shared_by_several_supervisors
-from ingest.history import TREND_COLUMNS, earlier_health
+from ingest.history import TREND_COLUMNS, MonthData, before, earlier_health
+from metrics.changes import group_samples
 from metrics.complaints import first_substantiated, substantiated_before
 from metrics.health import CENTER as CENTER_ID
 from metrics.health import cited_status, unknown_complaint_warnings
+from metrics.scorecard import month_metrics
 from reports.context import center_context, report_titles, team_context
 from reports.inputs import ReportInputs
 from reports.render import Earlier, Rendered, RenderJob, process_renderer, render_many
@@ -27,18 +30,29 @@ CENTER_REPORT_FILE = "center_report.pdf"
 
 
 @monthly_asset(
+    ins={"evaluations": AssetIn(valid_key("qa_evaluations")), "last_month": AssetIn("last_month")},
     group_name="reports",
     kinds={"polars"},
     description="management_health of up to twelve months, this one last: read from earlier months' outputs, or "
-    "computed from their data when a month was never run.",
+    "computed from their data when a month was never run. This month and last carry the samples behind each "
+    "rate and the QA scores' variance, so that a change is called out only when beyond noise (SPEC §10).",
 )
 def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, management_health: pl.DataFrame,
-                 complaint_history: dict):
+                 complaint_history: dict, agent_scorecard: pl.DataFrame, evaluations: ValidationOutcome,
+                 last_month: MonthData | None):
     month = partition_month(context.partition_key)
     policy = settings.policy()
     earlier = earlier_health(settings.reader(), settings.month_dir(month).parent, month, settings.mapping(), policy,
                              complaint_history)
     trend = pl.concat([earlier, management_health.select(list(TREND_COLUMNS)).cast(TREND_COLUMNS)])
+    samples = [group_samples(agent_scorecard, evaluations.valid, policy.min_qa_evals).with_columns(
+        month=pl.lit(str(month)))]
+    if last_month is not None:  # last month's written CSV holds no samples: counted again from its data
+        previous = month.previous()
+        card = month_metrics(last_month.valid, previous, policy, before(complaint_history, previous))
+        samples.append(group_samples(card, last_month.valid["qa_evaluations"], policy.min_qa_evals).with_columns(
+            month=pl.lit(str(previous))))
+    trend = trend.join(pl.concat(samples), on=["month", "team_id"], how="left", maintain_order="left")
     return MaterializeResult(value=trend, metadata={"dagster/row_count": trend.height,
                                                     "months": ", ".join(sorted(trend["month"].unique()))})
 
@@ -71,7 +85,8 @@ def unaddressed_teams(teams: pl.DataFrame, staffed: set[str] | None = None) -> d
 )
 def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
                   management_health: pl.DataFrame, health_trend: pl.DataFrame, award_eligibility: pl.DataFrame,
-                  awards: dict, coaching: pl.DataFrame, complaint_statuses: pl.DataFrame, data_quality: dict,
+                  awards: dict, coaching: pl.DataFrame, coaching_followup: pl.DataFrame,
+                  complaint_statuses: pl.DataFrame, data_quality: dict,
                   data_believability: dict, complaint_history: dict, qa_calibration: pl.DataFrame,
                   award_fairness: pl.DataFrame, teams: ValidationOutcome,
                   discipline: ValidationOutcome, complaints: ValidationOutcome, evaluations: ValidationOutcome,
@@ -95,6 +110,7 @@ def report_inputs(context: AssetExecutionContext, settings: CcpulseSettings, age
         evaluations=evaluations.valid.select("evaluation_id", "agent_id", "evaluator_id", "score"),
         warnings=unknown_complaint_warnings(discipline.valid, complaint_statuses),
         unaddressed=unaddressed_teams(teams.valid, set(agent_scorecard["team_id"].unique())),
+        followup=coaching_followup,
     )
     return MaterializeResult(value=inputs, metadata={"language": policy.language,
                                                      "teams_without_recipient": len(inputs.unaddressed)})
@@ -106,10 +122,19 @@ def _earlier(manifest: dict[str, ReportEntry], report: str) -> Earlier:
 
 
 def _entry(kind: str, report: str, team_id: str | None, title: str, address: str | None,
-           rendered: Rendered, supervisor_id: str | None = None) -> ReportEntry:
+           rendered: Rendered, supervisor_id: str | None = None, **email: object) -> ReportEntry:
+    """`email`: what the report's email says of it besides its In brief (supervisor_name, status, teams_by_status)."""
     return ReportEntry(report=report, kind=kind, team_id=team_id, title=title, address=address,
                        sha256=rendered.sha256, pages=rendered.pages, fingerprint=rendered.fingerprint,
-                       generated_at=rendered.generated_at, summary=list(rendered.summary), supervisor_id=supervisor_id)
+                       generated_at=rendered.generated_at, summary=list(rendered.summary), supervisor_id=supervisor_id,
+                       **email)
+
+
+def _statuses(inputs: ReportInputs) -> dict[str, str]:
+    """Each staffed team's status, and the center's (CENTER_ID), as the In brief counts them."""
+    staffed = set(inputs.scorecard["team_id"].unique()) | {CENTER_ID}
+    return {team_id: status for team_id, status in inputs.health.select("team_id", "status").iter_rows()
+            if team_id in staffed}
 
 
 @monthly_asset(
@@ -128,7 +153,9 @@ def center_report(context: AssetExecutionContext, settings: CcpulseSettings, rep
     rendered = renderer.render("center.html", center_context(report_inputs), target,
                                _earlier(read_manifest(folder), CENTER_REPORT_FILE), report_inputs.policy.timezone)
     release_freed_memory()  # laying out a 500-team report takes ~300 MB, which the run need not keep
-    entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered)
+    statuses = _statuses(report_inputs)
+    entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered,
+                   status=statuses.pop(CENTER_ID, ""), teams_by_status=dict(Counter(statuses.values())))
     record_reports(folder, str(month), CENTER, [entry])
     return MaterializeResult(value=[entry], metadata={
         "path": MetadataValue.path(str(target)), "in_ccpulse_out": f"{month}/{CENTER_REPORT_FILE}",
@@ -161,8 +188,11 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
     titles = report_titles(report_inputs)
     addresses = dict(report_inputs.teams.select("team_id", "supervisor_email").iter_rows())
     supervisors = dict(report_inputs.teams.select("team_id", "supervisor_id").iter_rows())
+    supervisor_names = dict(report_inputs.teams.select("team_id", "supervisor_name").iter_rows())
+    statuses = _statuses(report_inputs)
     entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), result,
-                      supervisors.get(team_id)) for team_id, result in zip(staffed, rendered)]
+                      supervisors.get(team_id), supervisor_name=supervisor_names.get(team_id),
+                      status=statuses.get(team_id, "")) for team_id, result in zip(staffed, rendered)]
     record_reports(folder, str(month), TEAM, entries)
     for stale in set((folder / "teams").glob("*.pdf")) - {folder / entry.report for entry in entries}:
         stale.unlink()  # a team no longer staffed: its old PDF must not be mistaken for this month's

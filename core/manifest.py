@@ -33,6 +33,9 @@ class ReportEntry:
     generated_at: str
     summary: list[str] = field(default_factory=list)  # the sentences the report's email opens with
     supervisor_id: str | None = None  # a team report's supervisor, so that delivery can tell two supervisors apart
+    supervisor_name: str | None = None  # a team report's supervisor, whom its email greets by name
+    status: str = ""  # the report's own status (red, amber, green): its email's subject and label say it
+    teams_by_status: dict[str, int] = field(default_factory=dict)  # the center report's teams per status
 
 
 def manifest_path(month_dir: Path) -> Path:

@@ -36,6 +36,9 @@ class Report:
     sha256: str  # as the render step recorded it (manifest.json)
     pages: int = 0
     problem: str = ""  # why it must not be sent (missing, cut short, changed since rendering); "" when checked
+    reader_name: str = ""  # a team report's supervisor, whom its email greets by name
+    status: str = ""  # red, amber or green: the subject says it, the HTML shows it as a labelled colour
+    teams_by_status: tuple[tuple[str, int], ...] = ()  # the center report's teams per status
 
     def attachment_name(self, month: str) -> str:
         return f"ccpulse_{month}_" + self.name.replace("teams/", "team_", 1).replace("/", "_")
@@ -52,6 +55,7 @@ class Letter:
     replaced_at: dict[str, str] = field(default_factory=dict)  # report name → when its earlier version went out
     nonce: str = ""  # set for a forced resend, so that it is a new message
     display_name: str = ""
+    forward: dict[str, str] = field(default_factory=dict)  # report name → why the recipient forwards it (SPEC §11)
 
     @property
     def message_id_digest(self) -> str:
@@ -75,29 +79,83 @@ def _message(subject: str, sender: str, recipient: str, kind: str, month: str, i
     return message
 
 
+# The colour of a status label in the HTML email; the label also holds the word, so colour is never the only sign.
+STATUS_COLOURS = {"red": "#b42318", "amber": "#b54708", "green": "#067647"}
+SMALL_SAMPLE_MARK = "†"
+
+
+def _headline(t: Translator, report: Report) -> str:
+    """The report's title with its status, as the subject says it: "Center report — 2 teams red"."""
+    counts = dict(report.teams_by_status)
+    if counts:
+        worst = next((status for status in ("red", "amber") if counts.get(status)), "")
+        status = (t(f"email_subject_teams_{worst}", count=counts[worst]) if worst
+                  else t("email_subject_teams_green", count=sum(counts.values())))
+    elif report.status in STATUS_COLOURS:
+        status = t(f"email_subject_team_{report.status}")
+    else:  # a manifest written before reports recorded their status
+        return report.title
+    return t("email_headline", report=report.title, status=status)
+
+
+def _labels(t: Translator, report: Report) -> list[dict]:
+    """The status labels shown beside a report's title: a team's status, or the center's teams per status."""
+    if report.teams_by_status:
+        return [{"text": t("email_label_teams", count=count, status=t(f"status_{status}")),
+                 "colour": STATUS_COLOURS[status]}
+                for status in STATUS_COLOURS for name, count in report.teams_by_status if name == status and count]
+    if report.status in STATUS_COLOURS:
+        return [{"text": t(f"status_{report.status}"), "colour": STATUS_COLOURS[report.status]}]
+    return []
+
+
+def _greeting(t: Translator, own: list[Report]) -> str:
+    """By name when every report of the letter is one supervisor's; the director has no name in the data."""
+    names = {header_safe(report.reader_name) for report in own}
+    if len(names) == 1 and (name := names.pop()):
+        return t("email_greeting_name", name=name)
+    return t("email_greeting")
+
+
 def compose(letter: Letter, language: str, sender: str, attachments: Mapping[str, bytes]) -> EmailMessage:
     """The letter as a message; `attachments` holds each report's checked bytes by report name."""
     t = Translator(language)
-    titles = ", ".join(report.title for report in letter.reports)
-    subject = t("email_subject", month=letter.month, reports=titles)
+    own = [report for report in letter.reports if report.name not in letter.forward]
+    forwarded = [report for report in letter.reports if report.name in letter.forward]
+    headlines = [_headline(t, report) for report in own]
+    if forwarded:
+        headlines.append(t("email_subject_forward", count=len(forwarded)))
+    subject = t("email_subject", month=letter.month, reports=t("email_subject_separator").join(headlines))
     if letter.kind != FIRST:
         subject = t(f"email_prefix_{letter.kind}") + subject
+
+    def shown(report: Report) -> dict:
+        return {"title": header_safe(report.title), "summary": [header_safe(line) for line in report.summary],
+                "file": report.attachment_name(letter.month), "labels": _labels(t, report),
+                "label_text": t.join([label["text"] for label in _labels(t, report)]),
+                "replaced_at": letter.replaced_at.get(report.name, ""),
+                "why": t(f"unaddressed_{letter.forward[report.name]}") if report.name in letter.forward else ""}
+
     context = {
         "t": t, "lang": language, "month": letter.month, "kind": letter.kind, "subject": header_safe(subject),
-        "reports": [{"title": header_safe(report.title), "summary": [header_safe(line) for line in report.summary],
-                     "file": report.attachment_name(letter.month),
-                     "replaced_at": letter.replaced_at.get(report.name, "")} for report in letter.reports],
+        "greeting": _greeting(t, own), "reports": [shown(report) for report in own],
+        "forwarded": [shown(report) for report in forwarded],
+        # The footer explains the † only when a sentence of the body carries one.
+        "small_sample": any(SMALL_SAMPLE_MARK in line for report in own for line in report.summary),
     }
     # The same letter always gets the same Message-ID, so a mail client can tell a duplicate.
     message = _message(subject, sender, letter.recipient, letter.kind, letter.month, letter.message_id_digest[:32],
                        letter.display_name)
     message.set_content(_templates.get_template("email.txt").render(**context))
     message.add_alternative(_templates.get_template("email.html").render(**context), subtype="html")
-    for report, shown in zip(letter.reports, context["reports"]):
+    for report in own + forwarded:
         message.add_attachment(attachments[report.name], maintype="application", subtype="pdf",
-                               filename=shown["file"], content_manager=_ATTACHMENTS)
+                               filename=report.attachment_name(letter.month), content_manager=_ATTACHMENTS)
     message["Content-Language"] = language  # after the parts are made: making them moves Content-* headers inward
     _set_boundaries(message, letter.message_id_digest)
+    # Its headers are folded only past RFC 5322's 998 (the parts are encoded already): the standard library's folder
+    # drops the space between two words split into different encoded-words, "Software Park" → "SoftwarePark".
+    message.policy = message.policy.clone(max_line_length=998)
     return message
 
 

@@ -45,6 +45,9 @@ class Routing:
     reports: dict[str, list[Report]] = field(default_factory=dict)  # recipient (normal form) → their reports
     names: dict[str, str] = field(default_factory=dict)  # recipient → display name, as the data gave it
     unroutable: list[Unroutable] = field(default_factory=list)
+    # recipient → report name → why it is theirs to forward (the Unroutable status): a team report that cannot go
+    # to its supervisor rides with the center report, to each of its recipients (SPEC §11)
+    forward: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def route(center: Report | None, center_recipients: list[str], team_reports: dict[str, Report],
@@ -52,7 +55,9 @@ def route(center: Report | None, center_recipients: list[str], team_reports: dic
     """The center report to the policy's recipients, each team report to its supervisor.
 
     Given `supervisor_ids` (team → supervisor_id), team reports whose address is also another supervisor's are
-    withheld (SHARED_ADDRESS), every one of them: one supervisor must not read another team's report.
+    withheld (SHARED_ADDRESS), every one of them: one supervisor must not read another team's report. A team report
+    that cannot go to its supervisor (none of its own, invalid, withheld) is attached to the center report's message
+    for its recipients to forward (SPEC §11); it stays listed as unroutable, since its supervisor did not get it.
     """
     routing = Routing()
 
@@ -72,12 +77,14 @@ def route(center: Report | None, center_recipients: list[str], team_reports: dic
             routing.unroutable.append(Unroutable(report, text, INVALID_ADDRESS, str(error)))
             return None
 
+    directors: list[Addressee] = []
     if center is not None:
         if not center_recipients:
             parsed(center, None, "the policy lists no center_report_recipients")
         for text in center_recipients:
             if (addressee := parsed(center, text, "")) is not None:
                 add(center, addressee)
+                directors.append(addressee)
     supervisors = {team_id: parsed(team_reports[team_id], supervisor_emails.get(team_id),
                                    f"team {team_id} has no supervisor_email") for team_id in sorted(team_reports)}
     supervisors = {team_id: addressee for team_id, addressee in supervisors.items() if addressee is not None}
@@ -92,6 +99,11 @@ def route(center: Report | None, center_recipients: list[str], team_reports: dic
                 "supervisor, so one of them would read the other's report; correct supervisor_email in the teams data"))
         else:
             add(team_reports[team_id], addressee)
+    stranded = sorted((item for item in routing.unroutable if item.report is not center), key=lambda i: i.report.name)
+    for director in directors:
+        for item in stranded:
+            add(item.report, director)
+            routing.forward.setdefault(director.address, {}).setdefault(item.report.name, item.status)
     return routing
 
 
@@ -125,8 +137,10 @@ def plan(month: str, routing: Routing, delivered: dict[tuple[str, str], list[dic
         if not due:
             continue
         kind = CORRECTION if replaced else (RESEND if force else FIRST)
+        forward = routing.forward.get(recipient, {})
         letters.append(Letter(month, recipient, due, kind, replaced, nonce=now_text() if force else "",
-                              display_name=routing.names.get(recipient, "")))
+                              display_name=routing.names.get(recipient, ""),
+                              forward={report.name: forward[report.name] for report in due if report.name in forward}))
     return letters
 
 

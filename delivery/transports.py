@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass
 from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -36,6 +36,11 @@ class _WholePartGenerator(BytesGenerator):
     def _write_lines(self, lines):
         if lines:  # every "\r\n", "\r" or "\n" becomes the policy's line end, as the generator's own loop does
             self.write(lines.replace("\r\n", "\n").replace("\r", "\n").replace("\n", self._NL))
+
+
+# Headers are not folded below RFC 5322's hard limit of 998: the standard library's folder drops the space between
+# two words that land in different encoded-words ("Software Park" read back as "SoftwarePark" in a Chinese subject).
+SMTP_POLICY = SMTP.clone(max_line_length=998)
 
 
 def message_bytes(message: EmailMessage) -> bytes:

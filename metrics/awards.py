@@ -11,6 +11,7 @@ import polars as pl
 
 from core.months import Month
 from core.policy import Policy
+from metrics.coaching import leaving
 
 AWARDS = ["service_star", "perfect_attendance", "most_improved", "lucky_draw"]
 MOST_IMPROVED_MIN_DELTA = 5
@@ -33,6 +34,7 @@ def criteria(policy: Policy) -> dict[str, list[tuple[str, pl.Expr]]]:
         ],
         "perfect_attendance": [
             ("not_new_hire", ~pl.col("new_hire")),
+            ("not_leaving", ~leaving()),  # SPEC §6: no attendance award for a month cut short by leaving
             ("required_shifts>=1", pl.col("required_shifts") >= 1),
             ("leave_shifts=0", pl.col("leave_shifts") == 0),
             ("absences=0", pl.col("absences") == 0),
@@ -44,6 +46,7 @@ def criteria(policy: Policy) -> dict[str, list[tuple[str, pl.Expr]]]:
             (f"composite_delta>={MOST_IMPROVED_MIN_DELTA}", pl.col("composite_delta") >= MOST_IMPROVED_MIN_DELTA),
         ],
         "lucky_draw": [
+            ("not_leaving", ~leaving()),
             (f"attendance_rate>={LUCKY_DRAW_MIN_ATTENDANCE:g}", pl.col("attendance_rate") >= LUCKY_DRAW_MIN_ATTENDANCE),
             ("absences=0", pl.col("absences") == 0),
             ("serious_late_count=0", pl.col("serious_late_count") == 0),

@@ -301,9 +301,13 @@ def print_month_summary(folder: Path, delivered: str, shown_teams: int = 10) -> 
           f"{int(quality['rows_quarantined'].sum()):,} quarantined"
           + (f" ({', '.join(f'{r} {s}' for s, r in quarantined.select('source', 'rows_quarantined').iter_rows())})"
              if quarantined.height else "") + " — data_quality.csv")
+    from schemas.expectations import check_counts
+
     checks = read_output_csv(folder / "data_quality" / "expectations.csv")
     failed = checks.filter(~checks["passed"])
-    print(f"  believability: {checks.height - failed.height} of {checks.height} checks passed"
+    passed, failing, not_evaluated = check_counts(checks)  # counted as the data appendix counts them
+    print(f"  believability: of {checks.height} checks, {passed} passed, {failing} failed, "
+          f"{not_evaluated} not evaluated"
           + (f"; warnings: {', '.join(f'{s}.{e}' for s, e in failed.select('source', 'expectation').iter_rows())}"
              if failed.height else ""))
     teams = sorted(entry.report for entry in read_manifest(folder).values() if entry.kind == "team")

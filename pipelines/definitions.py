@@ -53,6 +53,7 @@ defs = Definitions(
         metrics.complaint_statuses,
         metrics.agent_scorecard,
         metrics.coaching,
+        metrics.coaching_followup,
         metrics.award_eligibility,
         metrics.awards,
         metrics.management_health,

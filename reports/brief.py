@@ -8,21 +8,17 @@ import polars as pl
 
 from metrics.awards import AWARDS
 from metrics.health import CENTER
+from metrics.changes import TESTED
+from reports.changes import change_text, month_change
 from reports.i18n import Translator, number
 from reports.inputs import ReportInputs, group_sizes, last_month_row, team_names
+from reports.status import status_reasons
 
 MAX_SENTENCES = 8
 LISTED = 3  # names or teams listed in one sentence before "and N more"
 STATUS_ORDER = {"green": 0, "amber": 1, "red": 2}
-RED_FLAGS = ("severe_penalty_rate_per_100", "premature_complaint_penalties")
-# The changes on last month worth a sentence, each on a common scale: a point of CSAT or attendance,
-# a QA point, or 5 penalties per 100 agents count as 1. Penalties need 3 more or fewer to count at all:
-# in a team of 20, two penalties are 10 per 100.
-MOVES = {"csat": ("csat_responses", 100), "qa_score": ("qa_evals", 1), "attendance_rate": ("required_shifts", 100),
-         "penalty_rate_per_100": ("headcount", 0.2)}
-MIN_MOVE = 1.0
-MIN_PENALTY_CHANGE = 3
-WORSE_WHEN_UP = {"penalty_rate_per_100"}
+# The changes on last month worth a sentence: only those beyond sampling noise (SPEC §10), the surest first.
+MOVES = TESTED
 
 
 def _listed(t: Translator, items: list[str]) -> str:
@@ -30,13 +26,16 @@ def _listed(t: Translator, items: list[str]) -> str:
     return shown + (t("and_more", n=len(items) - LISTED) if len(items) > LISTED else "")
 
 
-def _flags(t: Translator, row: dict, only: tuple[str, ...] | None = None) -> list[str]:
-    flags = [flag for flag in row["flags"].split(";") if flag]
-    return [t.flag(flag, row) for flag in flags if only is None or any(flag.startswith(name) for name in only)]
-
-
 def _gap(t: Translator, field: str, gap: float) -> str:
     return t.change(field, gap).lstrip("+") + ("" if field == "csat" else " " + t("unit_points"))
+
+
+def _status_sentence(t: Translator, key: str, row: dict, inputs: ReportInputs, sizes: dict, n) -> str:
+    """"… is red (its red reasons, each with what to do)." and the amber reasons apart: an amber-level reason is
+    never given as a cause of red (SPEC §10 "Why a status")."""
+    red, amber = status_reasons(t, row, inputs.policy, sizes)
+    said = t(f"{key}_{row['status']}", why=t.join(red if row["status"] == "red" else amber), n=n)
+    return said + (t("sentence_separator") + t("status_why_amber_also", items=t.join(amber)) if red and amber else "")
 
 
 def _missed_targets(t: Translator, inputs: ReportInputs, row: dict, sizes: dict) -> str:
@@ -62,28 +61,19 @@ def _missed_targets(t: Translator, inputs: ReportInputs, row: dict, sizes: dict)
 
 
 def _moves(t: Translator, inputs: ReportInputs, scope: list[str], names: dict[str, str]) -> str:
-    """The largest changes on last month among `scope` (team ids, CENTER), declines first."""
-    sizes = group_sizes(inputs.scorecard)
-    health = {row["team_id"]: row for row in inputs.health.iter_rows(named=True)}
+    """The largest changes on last month among `scope` (team ids, CENTER), declines first: only those beyond
+    sampling noise (|z| or Welch |t| ≥ 1.96), each with both months' n; a move within noise is never called out."""
     moves = []
     for team_id in scope:
-        now, last = health.get(team_id), last_month_row(inputs.trend, inputs.month, team_id)
-        if now is None or last is None or team_id not in sizes:
-            continue
-        for field, (size, scale) in MOVES.items():
-            if now.get(field) is None or last.get(field) is None:
+        for field in MOVES:
+            change = month_change(inputs.trend, inputs.month, team_id, field)
+            if change is None or not change.beyond_noise:
                 continue
-            delta = now[field] - last[field]
-            if field == "penalty_rate_per_100" and abs(
-                    now["penalties"] - round(last[field] * last["headcount"] / 100)) < MIN_PENALTY_CHANGE:
-                continue
-            if abs(delta) * scale < MIN_MOVE:
-                continue
-            worse = (delta > 0) == (field in WORSE_WHEN_UP)
-            key = "brief_move_up" if delta > 0 else "brief_move_down"
-            moves.append((not worse, -abs(delta) * scale, t(
-                key, who=names.get(team_id, team_id), kpi=t(field), change=t.change(field, abs(delta)).lstrip("+"),
-                before=t.value(field, last[field]), value=t.value(field, now[field]), n=f"{sizes[team_id][size]:,}")))
+            key = "brief_move_up" if change.delta > 0 else "brief_move_down"
+            moves.append((change.delta > 0, -abs(change.test.statistic), t(
+                key, who=names.get(team_id, team_id), kpi=t(field), change=change_text(t, change, unsigned=True),
+                before=t.value(field, change.before), value=t.value(field, change.now),
+                n_before=f"{change.test.n_before:,}", n=f"{change.test.n_now:,}")))
     moves.sort(key=lambda move: move[:2])
     return t("brief_moves", items=t.join([text for _, _, text in moves[:2]])) if moves else ""
 
@@ -119,7 +109,7 @@ def _data(t: Translator, inputs: ReportInputs) -> str:
         top = [t("brief_source_rows", source=t.source(s), rows=f"{n:,}")
                for s, n in by_source.head(LISTED).select("source", "rows_quarantined").iter_rows()]
         rest = by_source.slice(LISTED)
-        sources = t.join(top) + (t("brief_other_sources", count=rest.height,
+        sources = t("brief_source_separator").join(top) + (t("brief_other_sources", count=rest.height,
                                    rows=f"{int(rest['rows_quarantined'].sum()):,}") if rest.height else "")
         parts.append(t("brief_quarantined", rows=f"{quarantined:,}", read=f"{read:,}", sources=sources))
     if failed.height:
@@ -141,10 +131,11 @@ def center_brief(inputs: ReportInputs) -> list[str]:
     sentences = []
 
     red = health.filter(pl.col("status") == "red").sort("team_id")
-    whole = t(f"brief_center_{center['status']}", why=t.join(_flags(t, center)), n=f"{center['headcount']:,}")
+    whole = _status_sentence(t, "brief_center", center, inputs, sizes[CENTER], f"{center['headcount']:,}")
     if red.height:
         teams = [t("brief_red_item", team=names.get(row["team_id"], row["team_id"]),
-                   why=t.join(_flags(t, row, RED_FLAGS)), n=row["headcount"]) for row in red.iter_rows(named=True)]
+                   why=t.join(status_reasons(t, row, inputs.policy, sizes.get(row["team_id"]))[0]),
+                   n=row["headcount"]) for row in red.iter_rows(named=True)]
         sentences.append(t("brief_red", count=red.height, total=health.height, items=_listed(t, teams)) + " " + whole)
     else:
         amber = health.filter(pl.col("status") == "amber").height
@@ -165,15 +156,18 @@ def center_brief(inputs: ReportInputs) -> list[str]:
                      if inputs.winners.height else t("brief_no_awards"))
     sentences.append(_data(t, inputs))
 
+    unaddressed = sorted((team_id, why) for team_id, why in inputs.unaddressed.items() if team_id in sizes)  # a report
     undelivered = [t("brief_undelivered_item", team=names.get(team_id, team_id), why=t(f"unaddressed_{why}"))
-                   for team_id, why in sorted(inputs.unaddressed.items()) if why != "shared_address"]
-    if not inputs.policy.center_report_recipients:
-        undelivered.insert(0, t("brief_center_unaddressed"))
+                   for team_id, why in unaddressed if why != "shared_address"]
     # Teams of different supervisors on one address (SPEC §11): withheld, named together in one short sentence.
-    withheld = [names.get(team_id, team_id) for team_id, why in sorted(inputs.unaddressed.items())
-                if why == "shared_address"]
-    delivery = [t("brief_undelivered", count=len(undelivered), items=_listed(t, undelivered)) if undelivered else "",
-                t("brief_withheld", count=len(withheld), items=_listed(t, withheld)) if withheld else ""]
+    withheld = [names.get(team_id, team_id) for team_id, why in unaddressed if why == "shared_address"]
+    # SPEC §11: the center report's email carries the team reports that cannot go to their supervisors.
+    attached = "_attached" if inputs.policy.center_report_recipients else ""
+    if not attached:
+        undelivered.insert(0, t("brief_center_unaddressed"))
+    delivery = [t(f"brief_undelivered{attached}", count=len(undelivered), items=_listed(t, undelivered))
+                if undelivered else "",
+                t(f"brief_withheld{attached}", count=len(withheld), items=_listed(t, withheld)) if withheld else ""]
     sentences.append(" ".join(part for part in delivery if part))
     return [s for s in sentences if s][:MAX_SENTENCES]
 
@@ -183,8 +177,7 @@ def team_brief(inputs: ReportInputs, team_id: str) -> list[str]:
     row = inputs.health.filter(pl.col("team_id") == team_id).row(0, named=True)
     sizes = group_sizes(inputs.scorecard)[team_id]
     sentences = []
-    flags = _flags(t, row)
-    sentences.append(t(f"brief_team_{row['status']}", why=t.join(flags), n=row["headcount"]))
+    sentences.append(_status_sentence(t, "brief_team", row, inputs, sizes, row["headcount"]))
     premature = inputs.ledger.filter((pl.col("kind") == "penalty") & pl.col("complaint_id").is_not_null()
                                      & (pl.col("complaint_status") != "substantiated")).sort("action_date")
     if premature.height:  # what to review first: a penalty on one side's word (seed 000 rule 9)
@@ -234,5 +227,8 @@ def team_brief(inputs: ReportInputs, team_id: str) -> list[str]:
 
 
 def coaching_reason(t: Translator, reason: str, row: dict) -> str:
-    """Why an agent is coached, with their own figure where there is one ("QA score 74.0 < 80")."""
-    return t.flag(reason, row) if reason.startswith("qa_score") else t(f"coach_{reason}")
+    """Why an agent is coached (SPEC §7), with their own figure and its n ("QA score 74.0 < 80 (n=4)")."""
+    return t(f"coach_{reason}", score=number(row["qa_score"]), evals=row["qa_evals"],
+             errors=row["qa_critical_errors"], late=row["serious_late_count"], worked=row["worked_shifts"],
+             rank=row.get("cohort_rank"), size=row.get("cohort_size"),
+             cohort=t(f"shift_{row['shift_pattern']}"))

@@ -3,7 +3,9 @@
 Text stays text in the SVG (svg.fonttype = none), so WeasyPrint sets it in the report's own
 CJK font: Chinese labels are glyphs, and they can be searched and copied in the PDF. Each
 measure gets its own axis in its own unit (rates in %, QA in points, penalties per 100), ticks
-fall on round numbers, and every target line says what it is.
+fall on round numbers, and every target line says what it is. No label is written on the plot,
+where it would sit on the data: lines and targets are named in a legend under their chart (a grid of
+small charts is explained by its note).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Line:
     values: list[float | None]  # one per month, in the panel's unit
     color_key: str
     dashed: bool = False
-    named: bool = False  # its label is written at its last point (when a panel holds two measures)
+    named: bool = False  # named in the panel's legend (when a panel holds two measures)
 
 
 @dataclass
@@ -67,23 +69,24 @@ def _svg_url(figure) -> str:
 def _draw(axes, months: list[str], panel: Panel, month_labels: bool) -> list[float]:
     """The panel's lines and labelled targets; returns every value drawn (for a shared axis)."""
     positions = range(len(months))
-    plotted = []
+    plotted, legend = [], []
     for line in panel.lines:
         points = [(x, v) for x, v in zip(positions, line.values) if v is not None]
         if not points:
             continue
         plotted += [v for _, v in points]
         color = COLORS.get(line.color_key, COLORS["center"])
-        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=2.2, linewidth=1.3,
-                  color=color, linestyle="--" if line.dashed else "-", label=line.label)
+        drawn = axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=2.2,
+                          linewidth=1.3, color=color, linestyle="--" if line.dashed else "-", label=line.label)
         if line.named:
-            axes.annotate(line.label, xy=points[-1], xytext=(0, 4), textcoords="offset points", ha="right",
-                          va="bottom", fontsize=7.5, color=color)
+            legend += drawn
     for value, label in panel.targets:
         plotted.append(value)
-        axes.axhline(value, color=COLORS["target"], linewidth=0.7, linestyle=":")
-        axes.annotate(label, xy=(1, value), xycoords=("axes fraction", "data"), xytext=(-2, 2),
-                      textcoords="offset points", ha="right", va="bottom", fontsize=7.5, color=COLORS["target"])
+        legend.append(axes.axhline(value, color=COLORS["target"], linewidth=0.7, linestyle=":", label=label))
+    if legend and panel.title_width > 20:  # under the month labels, off the data; small multiples have a note
+        axes.legend(handles=legend, loc="upper left", bbox_to_anchor=(-0.02, -0.17), ncol=len(legend),
+                    frameon=False, fontsize=7, handlelength=1.6, handletextpad=0.4, columnspacing=0.9,
+                    borderaxespad=0, borderpad=0)
     _fit(axes, plotted, panel)
     axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10], integer=panel.decimals == 0))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.{panel.decimals}f}{panel.unit}"))
@@ -108,7 +111,7 @@ def _fit(axes, values: list[float], panel: Panel) -> None:
         if panel.unit == "%" and high > 100:
             low, high = low - (high - 100), 100.0
     pad = (high - low) * 0.08
-    axes.set_ylim(low - (0 if panel.from_zero else pad), high + pad * 3)  # room above for a target's label
+    axes.set_ylim(low - (0 if panel.from_zero else pad), high + pad)
 
 
 def trend_panels(months: list[str], panels: list[Panel], legend: list[tuple[str, str, bool]]) -> str:
@@ -116,7 +119,7 @@ def trend_panels(months: list[str], panels: list[Panel], legend: list[tuple[str,
 
     `legend`: (label, color key, dashed) entries. Returns a `data:image/svg+xml;base64,…` URL.
     """
-    figure, axes = plt.subplots(1, len(panels), figsize=(7.3, 2.0))
+    figure, axes = plt.subplots(1, len(panels), figsize=(7.3, 2.3))
     for ax, panel in zip(axes if len(panels) > 1 else [axes], panels):
         _draw(ax, months, panel, month_labels=True)
     if legend:
@@ -125,7 +128,7 @@ def trend_panels(months: list[str], panels: list[Panel], legend: list[tuple[str,
         figure.legend(handles, [label for label, _, _ in legend], loc="upper center", ncol=len(legend),
                       frameon=False, fontsize=8)
     # fixed margins: tight_layout costs a draw
-    figure.subplots_adjust(left=0.06, right=0.99, top=0.78 if legend else 0.86, bottom=0.13, wspace=0.32)
+    figure.subplots_adjust(left=0.06, right=0.99, top=0.81 if legend else 0.88, bottom=0.24, wspace=0.32)
     return _svg_url(figure)
 
 

@@ -14,13 +14,17 @@ import polars as pl
 from core.calendar import WEEKDAYS
 from core.policy import Policy
 from metrics.awards import AWARDS
+from metrics.coaching import followup_by_team
 from metrics.health import CENTER
 from reports.brief import center_brief, coaching_reason, team_brief
 from reports.charts import Line, Panel, small_multiples, trend_panels
-from reports.i18n import MISSING, RATE_FIELDS, Translator, number, percent, signed, with_n
-from reports.inputs import ReportInputs, group_sizes, last_month_row, team_names
+from reports.i18n import MISSING, Translator, number, percent, signed, unbroken_names, with_n
+from reports.changes import arrow, change_between, change_text, month_change, subtracts
+from reports.inputs import ReportInputs, group_sizes, last_month_row, month_row, team_names
+from reports.status import status_why
 from reports.stamp import GENERATED_AT
 from schemas.catalog import DEDUCTION_CATEGORIES, SEVERITIES
+from schemas.expectations import check_counts
 
 TREND_MONTHS = 12
 SMALL_MULTIPLES = 24  # teams drawn one by one in the center report; more would be unreadable
@@ -30,7 +34,10 @@ SMALL_GROUP = 20  # an award rate over fewer agents swings with one person: mark
 
 # --- figures ---------------------------------------------------------------------------------------
 
-def _kpi_tiles(t: Translator, policy: Policy, health: dict, sizes: dict, last: dict | None) -> list[dict]:
+def _kpi_tiles(t: Translator, policy: Policy, health: dict, sizes: dict, now: dict | None,
+               last: dict | None) -> list[dict]:
+    """The key figures, each with last month's figure and the change: computed as the In brief computes it
+    (reports/changes.py), marked ▲/▼ only beyond noise, and * where the printed figures do not subtract to it."""
     def tile(field, n, target=None, small_below=None):
         value = health[field]
         shown = t.value(field, value) if field != "headcount" else f"{value:,}"
@@ -38,11 +45,13 @@ def _kpi_tiles(t: Translator, policy: Policy, health: dict, sizes: dict, last: d
             shown += "†"
         good = None if target is None or value is None else (
             value <= target if field == "penalty_rate_per_100" else value >= target)
-        if last is not None and last.get(field) is not None and value is not None:
-            # the change between the two figures as printed, so that the reader's subtraction agrees
-            before = last[field] if field == "headcount" else round(last[field], 3 if field in RATE_FIELDS else 1)
-            now = value if field == "headcount" else round(value, 3 if field in RATE_FIELDS else 1)
-            change = t("last_month", value=t.value(field, last[field]), change=t.change(field, now - before))
+        moved = change_between(field, {**(now or {}), **health}, last)
+        rounded = moved is not None and not subtracts(t, moved)
+        if moved is not None:
+            said = " ".join(part for part in (change_text(t, moved), arrow(moved)) if part) + ("*" if rounded else "")
+            n_before = moved.test.n_before if moved.test is not None else None
+            change = t("last_month_n", value=t.value(field, moved.before), n=f"{n_before:,}", change=said) \
+                if n_before is not None else t("last_month", value=t.value(field, moved.before), change=said)
         else:
             change = t("no_last_month")
         return {
@@ -51,6 +60,7 @@ def _kpi_tiles(t: Translator, policy: Policy, health: dict, sizes: dict, last: d
             "n": f"n={n:,}" if n is not None else "",
             "target": t("target", value=t.threshold(field, target)) if target is not None else "",
             "last": change,
+            "rounded": rounded,
             "state": "" if good is None else ("good" if good else "bad"),
         }
 
@@ -107,8 +117,8 @@ def _team_csat_chart(t: Translator, inputs: ReportInputs, names: dict[str, str])
     panels = [Panel(names.get(team_id, team_id), [Line(t("csat"), _series(inputs.trend, months, team_id, "csat", 100),
                                                        "csat"), Line(t("center_all"), center, "center", dashed=True)],
                     unit="%", targets=[target]) for team_id in shown]
-    note = t("team_trend_note", shown=len(shown), total=len(order)) if len(order) > len(shown) else \
-        t("team_trend_all")
+    note = t("team_trend_note", shown=len(shown), total=len(order), target=target[1]) if len(order) > len(shown) \
+        else t("team_trend_all", target=target[1])
     return (small_multiples(months, panels) if panels else ""), note
 
 
@@ -118,7 +128,7 @@ def _status(t: Translator, status: str) -> str:
     return t(f"status_{status}")
 
 
-def _health_row(t: Translator, row: dict, names: dict) -> dict:
+def _health_row(t: Translator, row: dict, names: dict, policy: Policy | None = None, sizes: dict | None = None) -> dict:
     return {
         "team": t("center_all") if row["team_id"] == CENTER else names.get(row["team_id"], row["team_id"]),
         "status": row["status"],
@@ -133,23 +143,30 @@ def _health_row(t: Translator, row: dict, names: dict) -> dict:
         "discretionary": percent(row["discretionary_deduction_share"]),
         "attrition": with_n(percent(row["attrition_rate"]), row["headcount"]),
         "undisciplined": str(row["undisciplined_top_performers"]),
-        "flags": t.join([t.flag(flag, row) for flag in row["flags"].split(";") if flag]),
+        # why the status, red reasons apart from amber, each with what to do (SPEC §10 "Why a status")
+        "flags": status_why(t, row, policy, sizes) if policy is not None else
+        t.join([t.flag(flag, row) for flag in row["flags"].split(";") if flag]),
     }
 
 
-COMPLAINT_FIGURES = ["received", "substantiated", *(f"severity_{s}" for s in SEVERITIES), "still_open"]
+# Received and substantiated each with its own split by severity, so that each split adds up to its total
+# (SPEC §10 "a column says what it splits").
+COMPLAINT_FIGURES = ["received", *(f"received_{s}" for s in SEVERITIES),
+                     "substantiated", *(f"substantiated_{s}" for s in SEVERITIES), "still_open"]
 
 
 def complaint_rows(t: Translator, complaints: pl.DataFrame, inputs: ReportInputs, by: str, labels: dict,
                    every: list[str] | None = None) -> list:
-    """Complaints per `by` (team or category): received in the month, substantiated for the first time
-    (received this month or earlier), received by severity, and still open (open or under investigation).
-    `every` lists groups shown even without a complaint, in that order."""
+    """Complaints per `by` (team or category): received in the month and those by severity; substantiated
+    for the first time (received this month or earlier) and those by severity; still open (open or under
+    investigation). `every` lists groups shown even without a complaint, in that order."""
     received = pl.col("received_at").is_between(inputs.month.start, inputs.month.end, closed="left")
+    substantiated = pl.col("first_substantiated")
     table = complaints.group_by(by).agg(
         received=received.sum(),
-        substantiated=pl.col("first_substantiated").sum(),
-        **{f"severity_{s}": (received & (pl.col("severity") == s)).sum() for s in SEVERITIES},
+        **{f"received_{s}": (received & (pl.col("severity") == s)).sum() for s in SEVERITIES},
+        substantiated=substantiated.sum(),
+        **{f"substantiated_{s}": (substantiated & (pl.col("severity") == s)).sum() for s in SEVERITIES},
         still_open=pl.col("status").is_in(["open", "investigating"]).sum(),
     )
     found = {row[by]: row for row in table.iter_rows(named=True)}
@@ -176,10 +193,61 @@ def deduction_rows(t: Translator, deductions: pl.DataFrame) -> list[dict]:
     return rows
 
 
+def _item(code: str, name: str | None) -> str:
+    """A QA item as the form words it, beside its code (SPEC §2 item_name), or the code alone."""
+    return f"{code} {name}" if name else code
+
+
+def _points(value: float) -> str:
+    return number(value, 0) if float(value).is_integer() else number(value, 1)
+
+
+def _coach_codes(t: Translator, reasons: str) -> str:
+    return t.join([t(f"coach_short_{code}") for code in reasons.split(";") if code]) or t("none")
+
+
+def coaching_section(t: Translator, inputs: ReportInputs, team_id: str, by_agent: dict) -> dict:
+    """The team report's coaching part (SPEC §7): the list with each reason's figure and n, the focus items and a
+    buddy; the agents to watch; last month's list with each agent's outcome."""
+    plan = inputs.coaching.filter(pl.col("team_id") == team_id)
+    listed = [
+        {"name": row["agent_name"], "shift": t(f"shift_{row['shift_pattern']}"),
+         "reasons": t.join([coaching_reason(t, r, by_agent[row["agent_id"]]) for r in row["reasons"].split(";") if r]
+                           + ([t("new_hire")] if row["new_hire"] else [])),
+         "focus": [t("focus_item", item=_item(item["item_code"], item["item_name"]),
+                     category=t(f"deduction_{item['category']}"), times=item["times"], points=_points(item["points"]))
+                   for item in row["focus_items"] or []],
+         "buddy": row["buddy_agent_name"] or t("none")}
+        for row in plan.filter(pl.col("on_coaching_list") | pl.col("new_hire")).iter_rows(named=True)
+    ]
+    watched = [{"name": row["agent_name"],
+                "qa_score": with_n(number(by_agent[row["agent_id"]]["qa_score"]), row["qa_evals"])}
+               for row in plan.filter(pl.col("to_watch")).iter_rows(named=True)]
+    followup = [{"name": row["agent_name"], "before": _coach_codes(t, row["reasons_last_month"]),
+                 "outcome": t(f"outcome_{row['outcome']}"), "outcome_code": row["outcome"],
+                 "now": _coach_codes(t, row["reasons_now"]) if row["outcome"] != "left" else MISSING,
+                 "delta": signed(row["composite_delta"])}
+                for row in inputs.followup.filter(pl.col("team_id") == team_id).iter_rows(named=True)]
+    return {"coaching": listed, "to_watch": watched, "to_watch_title": t("coaching_to_watch",
+                                                                         min=inputs.policy.min_qa_evals),
+            "followup": followup}
+
+
+def followup_rows(t: Translator, inputs: ReportInputs, names: dict[str, str]) -> list[dict]:
+    """The center report's follow-up: per team only counts and the share off the list (SPEC §7)."""
+    return [{"team": names.get(row["team_id"], row["team_id"]), "listed": row["last_month"], "left": row["left"],
+             "off_list": row["off_list"], "still_listed": row["still_listed"],
+             "share": percent(row["off_list_share"], 0)}
+            for row in followup_by_team(inputs.followup).iter_rows(named=True)]
+
+
 def _top_items(t: Translator, deductions: pl.DataFrame) -> list[dict]:
+    if "item_name" not in deductions.columns:
+        deductions = deductions.with_columns(item_name=pl.lit(None, dtype=pl.String))
     items = deductions.group_by("item_code", "category").agg(times=pl.len(), points=pl.col("points").sum(),
-                                                             agents=pl.col("agent_id").n_unique())
-    return [{"item": row["item_code"], "category": t(f"deduction_{row['category']}"), "times": row["times"],
+                                                             agents=pl.col("agent_id").n_unique(),
+                                                             item_name=pl.col("item_name").drop_nulls().first())
+    return [{"item": _item(row["item_code"], row["item_name"]), "category": t(f"deduction_{row['category']}"), "times": row["times"],
              "points": number(row["points"], 0), "agents": row["agents"]}
             for row in items.sort(["times", "points", "item_code", "category"], descending=[True, True, False, False])
             .head(TOP_DEDUCTION_ITEMS).iter_rows(named=True)]
@@ -194,12 +262,24 @@ def ranking_note(t: Translator, card: pl.DataFrame, policy: Policy) -> str:
              unranked=card.height - int(card["ranked"].sum()), total=card.height, reasons=counts)
 
 
-def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy) -> list[dict]:
+RANK_ORDER = [pl.col("team_rank").is_null(), "team_rank", "agent_id"]  # the team's best first, the unranked last
+
+
+def cohort_sizes(scorecard: pl.DataFrame) -> dict[str, int]:
+    """Ranked agents per shift cohort in the whole center: what a cohort rank is out of."""
+    ranked = scorecard.filter(pl.col("cohort_rank").is_not_null())
+    return dict(ranked.group_by("shift_pattern").len().iter_rows())
+
+
+def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy, sizes: dict[str, int]) -> list[dict]:
     rows = []
-    ordered = card.sort([pl.col("team_rank").is_null(), "team_rank", "agent_id"])
+    ordered = card.sort(RANK_ORDER)
     for row in ordered.iter_rows(named=True):
         rows.append({
             "name": row["agent_name"], "agent_id": row["agent_id"], "shift": t(f"shift_{row['shift_pattern']}"),
+            # an agent leaving this month is marked (SPEC §10): no attendance award, not coached (SPEC §6, §7)
+            "leaving": t("leaving_on", date=str(row["exit_date"]))
+            if row.get("exit_date") and str(row["exit_date"])[:7] == row["month"] else "",
             "csat": with_n(percent(row["csat"]), row["csat_responses"], policy.min_csat_responses),
             "qa_score": with_n(number(row["qa_score"]), row["qa_evals"], policy.min_qa_evals),
             "qa_adjusted": number(row["qa_score_adjusted"]),
@@ -215,7 +295,8 @@ def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy) -> list[d
             "quality": percent(row["quality"]), "satisfaction": percent(row["satisfaction"]),
             "attendance_component": percent(row["attendance"]), "conduct": percent(row["conduct"]),
             "composite": number(row["composite"]),
-            "team_rank": row["team_rank"] or MISSING, "cohort_rank": row["cohort_rank"] or MISSING,
+            "team_rank": row["team_rank"] or MISSING, "cohort_rank": t("rank_of", rank=row["cohort_rank"], size=sizes[row["shift_pattern"]])
+            if row["cohort_rank"] else MISSING,
             "cohort_percentile": percent(row["cohort_percentile"], 0),
             "delta": signed(row["composite_delta"]),
         })
@@ -235,7 +316,7 @@ def _eligibility_rows(t: Translator, inputs: ReportInputs, card: pl.DataFrame) -
         else:
             cell = {"text": t.unmet(row["unmet"], by_agent.get(row["agent_id"])), "kind": "missing"}
         cells.setdefault(row["agent_id"], {})[row["award"]] = cell
-    ordered = sorted(cells, key=lambda agent_id: (by_agent[agent_id]["agent_name"], agent_id))
+    ordered = [agent_id for agent_id in card.sort(RANK_ORDER)["agent_id"].to_list() if agent_id in cells]
     return [{"name": by_agent[agent_id]["agent_name"],
              "cells": [cells[agent_id].get(award, {"text": MISSING, "kind": ""}) for award in AWARDS]}
             for agent_id in ordered]
@@ -346,10 +427,14 @@ def _common(inputs: ReportInputs, t: Translator, title: str) -> dict:
         "month": str(inputs.month),
         "generated_at": GENERATED_AT,  # the renderer puts the time in (reports/stamp.py)
         "footer_meta": t("footer_meta", title=title, month=str(inputs.month), when=GENERATED_AT),
+        "changes_note": t("changes_note"),
+        "rounding_note": t("changes_rounding_note"),
         "small_sample_note": t("small_sample_note", csat=inputs.policy.min_csat_responses,
                                qa=inputs.policy.min_qa_evals),
         "severities": [t(f"severity_{s}") for s in SEVERITIES],
+        "severity_codes": list(SEVERITIES),
         "award_names": [t(f"award_{a}") for a in AWARDS],
+        "keep_names": unbroken_names,  # the templates call it on English sentences that hold names
     }
 
 
@@ -374,15 +459,22 @@ def center_context(inputs: ReportInputs) -> dict:
         row, n = health.get(team["team_id"]), sizes.get(team["team_id"])
         if row is None or n is None:
             continue
-        last = last_month_row(inputs.trend, inputs.month, team["team_id"])
+        moved = {field: month_change(inputs.trend, inputs.month, team["team_id"], field)
+                 for field in ("csat", "qa_score", "attendance_rate")}
+
+        def marked(text, field):  # ▲/▼ beside a figure whose change on last month is beyond noise, with that n
+            if not arrow(moved[field]):
+                return text
+            return f"{text} {arrow(moved[field])}{t('n_last_month', n=f'{moved[field].test.n_before:,}')}"
+
         teams.append({
             "team": team["team_name"], "supervisor": team["supervisor_name"], "headcount": row["headcount"],
             "csat": with_n(percent(row["csat"]), n["csat_responses"], policy.min_csat_responses),
-            "csat_change": t.change("csat", row["csat"] - last["csat"]) if last and last.get("csat") is not None
-            and row["csat"] is not None else MISSING,
-            "qa_score": with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals),
-            "attendance": with_n(percent(row["attendance_rate"]), n["required_shifts"]),
-            "ranked": f"{n['ranked_count']} / {row['headcount']}",
+            "csat_change": marked(change_text(t, moved["csat"]), "csat") if moved["csat"] else MISSING,
+            "qa_score": marked(with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals), "qa_score"),
+            "attendance": marked(with_n(percent(row["attendance_rate"]), n["required_shifts"]), "attendance_rate"),
+            "why": status_why(t, row, policy, n),
+            "ranked": t("ranked_of", ranked=n["ranked_count"], total=row["headcount"]),
             "status": row["status"], "status_label": _status(t, row["status"]),
         })
 
@@ -407,15 +499,17 @@ def center_context(inputs: ReportInputs) -> dict:
     return {
         **_common(inputs, t, t("center_report")),
         "brief": center_brief(inputs),
-        "kpis": _kpi_tiles(t, policy, health[CENTER], sizes[CENTER], last_month_row(inputs.trend, inputs.month,
-                                                                                    CENTER)),
+        "kpis": _kpi_tiles(t, policy, health[CENTER], sizes[CENTER], month_row(inputs.trend, inputs.month, CENTER),
+                           last_month_row(inputs.trend, inputs.month, CENTER)),
         "chart": chart,
         "chart_title": t("trend", n=chart_months),
         "team_chart": team_chart,
         "team_chart_title": t("team_trend", n=chart_months),
         "team_chart_note": team_chart_note,
         "teams": teams,
-        "health": [_health_row(t, health[team_id], names) for team_id in [*staffed, CENTER] if team_id in health],
+        "followup": followup_rows(t, inputs, names),
+        "health": [_health_row(t, health[team_id], names, policy, sizes.get(team_id))
+                   for team_id in [*staffed, CENTER] if team_id in health],
         "complaints": complaint_table,
         "complaints_total": _complaint_total(complaint_table, t),
         "deductions": deduction_rows(t, inputs.deductions),
@@ -433,7 +527,7 @@ def center_context(inputs: ReportInputs) -> dict:
         "deduction_evaluations": inputs.deductions["evaluation_id"].n_unique(),
         "awards": awards,
         "awards_kept_private": kept_private,
-        "lucky_draw": t("lucky_draw_text", winners=inputs.winners.filter(pl.col("award") == "lucky_draw").height,
+        "lucky_draw": t("lucky_draw_text", count=inputs.winners.filter(pl.col("award") == "lucky_draw").height,
                         pool=inputs.draw_pool_size),
         "draw_recipe": t("draw_recipe", salt=policy.lucky_draw_salt, month=str(inputs.month), seed=inputs.draw_seed,
                          winners=policy.lucky_draw_winners, pool=inputs.draw_pool_size),
@@ -451,6 +545,7 @@ def center_context(inputs: ReportInputs) -> dict:
              "severity": t(f"severity_{row['severity']}")}
             for row in inputs.expectations.filter(~pl.col("passed")).iter_rows(named=True)],
         "expectations_checked": inputs.expectations.height,
+        "expectations_counts": dict(zip(("passed", "failed", "not_evaluated"), check_counts(inputs.expectations))),
         "expectations_not_evaluated": [
             f"{t.source(row['source'])} · {t('expectation_' + row['expectation'])} ({t.observed(row['observed'])})"
             for row in inputs.expectations.filter(pl.col("observed").str.starts_with("not evaluated"))
@@ -470,13 +565,7 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
     chart, chart_months = _trend_chart(t, inputs.trend, team_id, policy, compare_center=True)
 
     by_agent = {row["agent_id"]: row for row in card.iter_rows(named=True)}
-    coaching = [
-        {"name": row["agent_name"], "shift": t(f"shift_{row['shift_pattern']}"),
-         "reasons": t.join([coaching_reason(t, r, by_agent[row["agent_id"]]) for r in row["reasons"].split(";") if r]
-                           + ([t("new_hire")] if row["new_hire"] else [])),
-         "buddy": row["buddy_agent_name"] or t("none")}
-        for row in inputs.coaching.filter(pl.col("team_id") == team_id).iter_rows(named=True)
-    ]
+    coaching = coaching_section(t, inputs, team_id, by_agent)
     penalties = [
         {"name": names[row["agent_id"]], "category": t(f"category_{row['category']}"),
          "action_date": str(row["action_date"]), "incident_date": str(row["incident_date"]),
@@ -494,16 +583,17 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
         **_common(inputs, t, title),
         "team": team,
         "brief": team_brief(inputs, team_id),
-        "kpis": _kpi_tiles(t, policy, health, sizes, last_month_row(inputs.trend, inputs.month, team_id)),
-        "health": _health_row(t, health, {team_id: team["team_name"]}),
+        "kpis": _kpi_tiles(t, policy, health, sizes, month_row(inputs.trend, inputs.month, team_id),
+                           last_month_row(inputs.trend, inputs.month, team_id)),
+        "health": _health_row(t, health, {team_id: team["team_name"]}, policy, sizes),
         "chart": chart,
         "chart_title": t("trend_team", n=chart_months),
-        "scorecards": _scorecard_rows(t, card, policy),
+        "scorecards": _scorecard_rows(t, card, policy, cohort_sizes(inputs.scorecard)),
         "ranking_note": ranking_note(t, card, policy),
         "eligibility": _eligibility_rows(t, inputs, card),
         "winners": [{"award": t(f"award_{row['award']}"), "name": row["agent_name"], "reason": row["reason"]}
                     for row in inputs.winners.filter(pl.col("team_id") == team_id).iter_rows(named=True)],
-        "coaching": coaching,
+        **coaching,
         "penalties": penalties,
         "complaints": complaint_rows(t, mine, inputs, "category", {}),
         "deductions": deduction_rows(t, inputs.deductions),

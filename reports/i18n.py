@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from markupsafe import Markup, escape
 
 MESSAGES = Path(__file__).parent / "messages"
 LANGUAGES = ("en", "zh-CN")
@@ -75,7 +76,7 @@ class Translator:
 
     def __call__(self, key: str, **values) -> str:
         """The message, filled in; `<key>_one` instead when `count` is 1 (English says "1 team", "2 teams")."""
-        if values.get("count") == 1 and f"{key}_one" in self.messages:
+        if values.get("count") in (1, "1") and f"{key}_one" in self.messages:  # "1" from a parsed text
             key = f"{key}_one"
         try:
             text = self.messages[key]
@@ -125,23 +126,30 @@ class Translator:
         return f"{self(name)} {_SYMBOLS.get(operator, operator)} {self.threshold(name, float(value))}"
 
     def unmet(self, unmet: str, row: dict | None = None) -> str:
-        """`missing: CSAT ≥ 96% (89.1%); …` — what an agent lacks for an award, with their own figure.
+        """`missing: CSAT ≥ 96% (89.1%); not ranked last month` — what an agent lacks for an award.
 
-        A criterion on a figure the agent does not have (a percentile when not ranked) is left out:
-        the unmet condition before it ("ranked", with the reason) already says why.
+        A threshold comes after "missing:" with the agent's own figure; a yes/no condition says what
+        the agent is ("not ranked last month", "a new hire"), never the bare condition. A criterion on
+        a figure the agent does not have (a percentile when not ranked) is left out: "not ranked",
+        with the reason, already says why.
         """
-        shown = []
+        missing, facts = [], []
         for criterion in (c for c in unmet.split(";") if c):
             text = self.criterion(criterion)
             parts = _split(criterion)
-            if row is not None and parts is not None and parts[0] in row:
+            if parts is None:
+                if row is not None and criterion == "ranked" and row.get("not_ranked_reason"):
+                    text += f" ({self('reason_' + row['not_ranked_reason'])})"
+                facts.append(text)
+                continue
+            if row is not None and parts[0] in row:
                 if row[parts[0]] is None:
                     continue
                 text += f" ({self.value(parts[0], row[parts[0]])})"
-            elif row is not None and criterion == "ranked" and row.get("not_ranked_reason"):
-                text += f" ({self('reason_' + row['not_ranked_reason'])})"
-            shown.append(text)
-        return self("missing_criteria", criteria=self("criteria_separator").join(shown))
+            missing.append(text)
+        separator = self("criteria_separator")
+        shown = [self("missing_criteria", criteria=separator.join(missing))] if missing else []
+        return separator.join(shown + facts)
 
     def flag(self, flag: str, row: dict) -> str:
         """A health flag (`csat<0.96`) in words with the team's own figure: "CSAT 89.9% < 96%"."""
@@ -189,8 +197,22 @@ class Translator:
             if match:
                 fields = {name: (self.column(value) if name.startswith("column") else value)
                           for name, value in match.groupdict().items()}
+                if "values" in fields and "column" in match.groupdict():
+                    fields["values"] = self.allowed_values(match["column"], fields["values"])
                 return self(key, **fields)
         return reason
+
+    def allowed_values(self, column: str, values: str) -> str:
+        """`day/night/rotating` (the values a column may take) in words, when every one is known.
+
+        English keeps the codes: they are English words already, and exactly what the file must hold."""
+        if self.language == "en":
+            return values
+        codes = values.split("/")
+        for prefix in _VALUE_KEYS.get(column, ()):
+            if all(self.has(prefix + code) for code in codes):
+                return self("value_separator").join(self(prefix + code) for code in codes)
+        return values
 
 
 # The quarantine reasons schemas/validate.py writes, and the message that says each in words.
@@ -213,6 +235,13 @@ _REASONS = [
 ]
 
 
+# The message prefixes of the values a column may take (schemas/catalog.py), tried in order: the first
+# that knows every value wins (qa_deductions' category before the ledger's).
+_VALUE_KEYS = {"shift_pattern": ("shift_",), "leave_type": ("leave_type_",), "channel": ("channel_",),
+               "category": ("deduction_", "category_"), "severity": ("severity_",),
+               "status": ("complaint_status_",), "kind": ("kind_",)}
+
+
 # What schemas/expectations.py records as a check's observed value, and the message for each.
 _OBSERVED = [
     (re.compile(r"not evaluated: no previous month"), "obs_no_previous"),
@@ -227,8 +256,24 @@ _OBSERVED = [
     (re.compile(r"(?P<value>\S+) \(allowed from (?P<low>.+)\)"), "obs_allowed_from"),
     (re.compile(r"(?P<value>\S+) \(allowed up to (?P<high>.+)\)"), "obs_allowed_up_to"),
     (re.compile(r"(?P<count>\d+) of (?P<rows>\d+) rows \((?P<share>[\d.]+)%\)"), "obs_share"),
-    (re.compile(r"(?P<n>\d+) expected value\(s\) missing"), "obs_missing_values"),
+    (re.compile(r"(?P<count>\d+) expected value\(s\) missing"), "obs_missing_values"),
 ]
+
+
+# A run of Chinese characters, with the digits and middle dots inside it (邹婧秀, 西安高新3组, 阿卜·杜拉).
+_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff](?:[\u3400-\u9fff\uf900-\ufaff0-9·]*[\u3400-\u9fff\uf900-\ufaff])?")
+
+
+def unbroken_names(text: str, language: str) -> Markup:
+    """`text`, escaped, with each Chinese name in English text kept on one line (邹 / 婧秀 never splits).
+
+    A line may break between any two Chinese characters, and WeasyPrint has no `word-break: keep-all`:
+    in an English sentence every run of them is a name, so it goes in a no-wrap span. In Chinese text
+    the runs are the sentence itself and break as Chinese does."""
+    escaped = str(escape(text))
+    if language != "en":
+        return Markup(escaped)
+    return Markup(_HAN_RUN.sub(lambda match: f'<span class="name">{match.group(0)}</span>', escaped))
 
 
 def award_deed(t: Translator, award: str, row: dict, draw) -> str:

@@ -9,6 +9,7 @@ import polars as pl
 from core.calendar import MonthCalendar
 from core.months import Month
 from core.policy import Policy
+from metrics.coaching import FOLLOWUP_SCHEMA
 from metrics.health import CENTER
 
 
@@ -37,6 +38,8 @@ class ReportInputs:
     fairness: pl.DataFrame  # award_fairness.csv: award rates per shift cohort and site against the center's
     evaluations: pl.DataFrame  # the month's valid QA evaluations (agent_id, evaluator_id), for who evaluated whom
     unaddressed: dict[str, str] = field(default_factory=dict)  # team_id → why its report has no recipient
+    # coaching_followup: last month's coaching list with each agent's outcome this month (SPEC §7)
+    followup: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FOLLOWUP_SCHEMA))
 
     def by_team(self, team_ids: list[str]) -> dict[str, "ReportInputs"]:
         """Per team, only what its report needs: its own agents' rows (and the center's trend). The large
@@ -50,8 +53,9 @@ class ReportInputs:
             parts = {key[0]: part.drop("_team") for key, part in keyed.partition_by("_team", as_dict=True).items()}
             return {team: parts.get(team, frame.clear()) for team in team_ids}
 
-        scorecard, winners, coaching, deductions, teams = (
-            split(frame) for frame in (self.scorecard, self.winners, self.coaching, self.deductions, self.teams))
+        scorecard, winners, coaching, deductions, teams, followup = (
+            split(frame) for frame in (self.scorecard, self.winners, self.coaching, self.deductions, self.teams,
+                                       self.followup))
         eligibility, ledger, complaints, evaluations = (
             split(frame, by_agent=True) for frame in (self.eligibility, self.ledger, self.complaints, self.evaluations))
         return {team: replace(
@@ -62,6 +66,7 @@ class ReportInputs:
             eligibility=eligibility[team],
             winners=winners[team],
             coaching=coaching[team],
+            followup=followup[team],
             ledger=ledger[team],
             complaints=complaints[team],
             deductions=deductions[team],
@@ -81,7 +86,13 @@ def group_sizes(scorecard: pl.DataFrame) -> dict[str, dict]:
 
 
 def last_month_row(trend: pl.DataFrame, month: Month, team_id: str) -> dict | None:
-    rows = trend.filter((pl.col("month") == str(month.previous())) & (pl.col("team_id") == team_id))
+    return month_row(trend, month.previous(), team_id)
+
+
+def month_row(trend: pl.DataFrame, month: Month, team_id: str) -> dict | None:
+    """A team's (or CENTER's) trend row of `month`: its figures and, for this month and last, the samples
+    behind them (metrics.changes.group_samples)."""
+    rows = trend.filter((pl.col("month") == str(month)) & (pl.col("team_id") == team_id))
     return rows.row(0, named=True) if rows.height else None
 
 

@@ -188,6 +188,16 @@ SUITES: list[ExpectationSpec] = [
 EXPECTATION_KEYS = frozenset(spec.key for spec in SUITES)
 RESULT_COLUMNS = {"source": pl.String, "expectation": pl.String, "severity": pl.String, "passed": pl.Boolean,
                   "observed": pl.String, "unexpected_examples": pl.String, "description": pl.String}
+NOT_EVALUATED = "not evaluated"  # how an observed value starts when the check could not judge the month
+
+
+def check_counts(results: pl.DataFrame) -> tuple[int, int, int]:
+    """(passed, failed, not evaluated) among the results: a check that could not judge the month passed
+    nothing, so every report and the command line count it apart."""
+    not_evaluated = results["observed"].cast(pl.String).str.starts_with(NOT_EVALUATED).fill_null(False)
+    failed = ~results["passed"]
+    return (int((~failed & ~not_evaluated).sum()), int((failed & ~not_evaluated).sum()),
+            int(not_evaluated.sum()))
 
 
 def load_policy_for_run(path) -> Policy:

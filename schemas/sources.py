@@ -94,6 +94,8 @@ class QaDeductions(pa.DataFrameModel):
     item_code: str
     category: str = pa.Field(isin=DEDUCTION_CATEGORIES)
     points: float = pa.Field(gt=0)
+    # SPEC §2: optional, the QA form's wording of the item ("未核实客户身份"), shown beside the code
+    item_name: Optional[str] = pa.Field(nullable=True)
 
 
 class CsatResponses(pa.DataFrameModel):
@@ -154,6 +156,8 @@ class SourceSpec:
     month_column: str | None  # the column that puts a row in month M (SPEC §2); None for snapshots
     required: bool = True
     description: str = ""
+    optional_columns: frozenset[str] = frozenset()  # may be absent from the file: read as null
+
 
     @property
     def columns(self) -> dict[str, pl.DataType]:
@@ -162,7 +166,7 @@ class SourceSpec:
 
     @property
     def required_columns(self) -> set[str]:
-        return set(self.columns)
+        return set(self.columns) - self.optional_columns
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -173,7 +177,8 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("attendance", Attendance, "shift_id", "shift_date", description="One row per scheduled shift."),
         SourceSpec("qa_evaluations", QaEvaluations, "evaluation_id", "evaluated_at", description="QA evaluations."),
         SourceSpec(
-            "qa_deductions", QaDeductions, None, None, required=False, description="Points deducted per QA item."
+            "qa_deductions", QaDeductions, None, None, required=False, description="Points deducted per QA item.",
+            optional_columns=frozenset({"item_name"}),
         ),
         SourceSpec("csat_responses", CsatResponses, "response_id", "responded_at", description="CSAT survey answers."),
         SourceSpec(

@@ -43,6 +43,15 @@ DEDUCTION_SHARES = [0.1, 0.2, 0.1, 0.25, 0.25, 0.1]
 DEDUCTION_POINTS = np.array([1, 2, 3, 5, 8, 10])
 DEDUCTION_POINT_SHARES = [0.2, 0.3, 0.2, 0.15, 0.1, 0.05]
 EPOCH = dt.datetime(1970, 1, 1)
+# The QA form's items per deduction category, as a Chinese center's form words them (qa_deductions.item_name).
+QA_ITEM_NAMES = {
+    "business_risk": ["未核实客户身份", "泄露客户信息", "错误承诺赔偿", "未按规定办理退款", "违规修改客户资料"],
+    "knowledge": ["业务知识解答错误", "产品资费介绍不准确", "未能识别客户真实需求", "政策解释不清"],
+    "compliance": ["未做录音告知", "未按规定进行风险提示", "违规推销", "未按流程核对授权"],
+    "etiquette": ["未使用标准开头语", "未使用标准结束语", "语气生硬", "打断客户讲话", "未致歉安抚", "服务用语不规范"],
+    "process": ["未记录工单", "工单信息记录不全", "未按时回访", "转接未说明原因", "静音等待超时", "未确认问题已解决"],
+    "other": ["通话背景嘈杂", "系统操作不熟练", "其他扣分项"],
+}
 
 
 @dataclass(frozen=True)
@@ -213,6 +222,10 @@ def _evolve_roster(center: Center, month: Month, rng: np.random.Generator) -> No
     active = np.flatnonzero(center.active(month) & (center.hire < np.datetime64(month.first_day)))
     leaving = active[rng.random(len(active)) < 0.025]
     center.exit[leaving] = np.datetime64(month.first_day) + rng.integers(0, month.days, len(leaving)).astype("timedelta64[D]")
+    if len(leaving) == 0 and len(active) >= 100:
+        # A center this size loses someone most months; one leaving on the 12th shows the leaver rules (SPEC §6, §7).
+        leaving = active[[month.month % len(active)]]
+        center.exit[leaving] = np.datetime64(month.first_day) + np.timedelta64(11, "D")
     movers = active[rng.random(len(active)) < 0.01]
     center.team[movers] = rng.integers(0, len(center.team_ids), len(movers))
     hires = len(leaving) + rng.integers(0, 2)
@@ -276,6 +289,14 @@ def _attendance(center: Center, month: Month, rng: np.random.Generator) -> pl.Da
 
     late = rng.random(count) < np.clip(0.06 * center.late_prone[agent], 0, 0.6)
     serious = late & (rng.random(count) < 0.12)
+    # Leavers work out their notice cleanly (no leave, absence or lateness), so the month shows that leaving, not
+    # attendance, is what keeps them from perfect attendance and the lucky draw (SPEC §6).
+    leaver = ~np.isnat(center.exit[agent]) & (center.exit[agent] <= np.datetime64(month.last_day))
+    leave, excused, late, serious = leave & ~leaver, excused & ~leaver, late & ~leaver, serious & ~leaver
+    leave_type = np.where(leave, leave_type, "none")
+    approved = approved & ~leaver
+    absent = absent & ~leaver
+    worked = worked | leaver
     minutes_late = np.where(serious, 20 + rng.exponential(25, count), 1 + rng.exponential(5, count))
     early_by = rng.uniform(1, 15, count)
     clock_in = start + np.where(late, minutes_late * 60, -early_by * 60).astype("timedelta64[s]")
@@ -316,9 +337,20 @@ def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.Data
     owner = np.concatenate([owner, crit_owner])
     category = np.concatenate([category, rng.choice(["business_risk", "compliance"], len(crit_owner))])
     points = np.concatenate([points, np.full(len(crit_owner), 30.0)])
+    # One bad evaluation of the weakest agent evaluated only once: QA below 80 on too few evaluations, the
+    # "to watch" case of SPEC §7 (no verdict on one call), so the demo shows it. Values only: the draws stay the same.
+    once = np.flatnonzero(np.bincount(agent, minlength=len(center.skill))[agent] == 1)
+    with_items = once[np.isin(once, owner)]
+    if len(with_items):
+        weakest = with_items[np.argmin(center.skill[agent[with_items]])]
+        points[np.flatnonzero(owner == weakest)[0]] = 25.0
     lost = np.bincount(owner, weights=points, minlength=count)
     prefix = {"business_risk": "BR", "knowledge": "KN", "compliance": "CP", "etiquette": "ET", "process": "PR", "other": "OT"}
-    item_code = [f"{prefix[c]}-{n:02d}" for c, n in zip(category.tolist(), rng.integers(1, 20, len(owner)).tolist())]
+    numbers = rng.integers(1, 20, len(owner)).tolist()  # drawn as before, so the rest of the month stays the same
+    # A QA form has a handful of items per category: the code's number picks one, and its wording comes with it.
+    picked = [(c, (n - 1) % len(QA_ITEM_NAMES[c])) for c, n in zip(category.tolist(), numbers)]
+    item_code = [f"{prefix[c]}-{i + 1:02d}" for c, i in picked]
+    item_name = [QA_ITEM_NAMES[c][i] for c, i in picked]
     # About one QA evaluator per 25 agents; QA001 scores `evaluator_bias` points above (or below) the others.
     evaluators = max(3, round(len(active) / 25))
     evaluator = rng.integers(1, evaluators + 1, count)
@@ -337,7 +369,8 @@ def _qa(center: Center, month: Month, rng: np.random.Generator) -> tuple[pl.Data
     )
     deductions = _frame(
         "qa_deductions",
-        {"evaluation_id": eval_ids[owner], "item_code": item_code, "category": category, "points": points}
+        {"evaluation_id": eval_ids[owner], "item_code": item_code, "category": category, "points": points,
+         "item_name": item_name}
     ).sort("evaluation_id", maintain_order=True)
     return evaluations, deductions
 

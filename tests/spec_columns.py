@@ -15,3 +15,6 @@ SPEC_HEALTH = ["month", "team_id", "headcount", "penalties", "severe_penalties",
                "csat", "qa_score", "attendance_rate", "undisciplined_top_performers", "status", "flags"]
 SPEC_FAIRNESS = ["month", "group_kind", "group", "active_agents", "ranked_agents", "award", "winners", "award_rate",
                  "center_award_rate"]
+SPEC_COACHING = ["month", "agent_id", "team_id", "reasons", "qa_evals", "buddy_agent_id", "focus"]
+SPEC_COACHING_FOLLOWUP = ["month", "agent_id", "team_id", "reasons_last_month", "outcome", "reasons_now",
+                          "composite_delta"]

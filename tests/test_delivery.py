@@ -74,11 +74,15 @@ def test_routing_groups_a_recipients_reports_and_lists_the_unroutable(month_dir)
     emails = {"T01": "Sup1@EXAMPLE.com", "T02": "sup1@example.com", "T03": None, "T04": "sup4@example"}
     routing = route(center, ["director@example.com", "Sup1@example.com"], teams, emails)
     unroutable = routing.unroutable
+    # The team reports that cannot go to their supervisors ride with the center report, to each of its recipients.
     assert {who: [r.name for r in reports] for who, reports in routing.reports.items()} == {
-        "director@example.com": ["center_report.pdf"],
-        "Sup1@example.com": ["center_report.pdf", "teams/T01.pdf"],  # domain case folded, local part kept
+        "director@example.com": ["center_report.pdf", "teams/T03.pdf", "teams/T04.pdf"],
+        # domain case folded, local part kept
+        "Sup1@example.com": ["center_report.pdf", "teams/T01.pdf", "teams/T03.pdf", "teams/T04.pdf"],
         "sup1@example.com": ["teams/T02.pdf"],
     }
+    assert routing.forward == {who: {"teams/T03.pdf": NO_ADDRESS, "teams/T04.pdf": INVALID_ADDRESS}
+                               for who in ("director@example.com", "Sup1@example.com")}
     assert [(u.report.name, u.status) for u in unroutable] == [("teams/T03.pdf", NO_ADDRESS),
                                                                ("teams/T04.pdf", INVALID_ADDRESS)]
     assert "sup4@example" in unroutable[1].detail
@@ -104,7 +108,8 @@ def test_plan_sends_each_version_once_corrects_changes_and_resends_on_purpose(mo
     forced = plan(MONTH, routing, sent, force=True, only={"sup1@example.com"})
     assert [(letter.recipient, letter.kind) for letter in forced] == [("sup1@example.com", RESEND)]
     assert forced[0].message_id_digest != first[1].message_id_digest
-    assert undelivered(routing, sent) == [("director@example.com", center), ("sup2@example.com", teams["T02"])]
+    assert undelivered(routing, sent) == [("director@example.com", center), ("director@example.com", teams["T03"]),
+                                          ("director@example.com", teams["T04"]), ("sup2@example.com", teams["T02"])]
 
 
 def test_outbox_gets_one_eml_per_recipient_and_a_rerun_adds_none(month_dir):
@@ -167,7 +172,8 @@ def test_smtp_delivers_to_the_right_recipients_with_their_attachments(month_dir)
     sent = [row for row in log.rows() if row["status"] == SENT]
     assert {(row["recipient"], row["report"]) for row in sent} == {
         ("director@example.com", "center_report.pdf"), ("sup1@example.com", "teams/T01.pdf"),
-        ("sup2@example.com", "teams/T02.pdf")}
+        ("sup2@example.com", "teams/T02.pdf"),  # and the unaddressed T03, T04 for the director to forward
+        ("director@example.com", "teams/T03.pdf"), ("director@example.com", "teams/T04.pdf")}
     assert all(row["transport"] == "smtp" and row["attempts"] == "1" for row in sent)
 
 
@@ -253,7 +259,9 @@ def test_a_wrong_password_fails_every_message_without_leaking_it(month_dir):
     # One login (smtplib tries PLAIN, then LOGIN), not one per attempt and message: no retry storm.
     assert server.received == [] and credentials.attempts == 2
     failed = [row for row in rows if row["status"] == FAILED]
-    assert len(failed) == 3 and "535" in failed[0]["detail"] and failed[1]["detail"].startswith("not tried")
+    # The director's message (the center report, T03 and T04 to forward) fails with 535; the others are not tried.
+    assert len(failed) == 5 and all("535" in row["detail"] for row in failed[:3])
+    assert failed[3]["detail"].startswith("not tried") and failed[4]["detail"].startswith("not tried")
     text = log.path.read_text(encoding="utf-8-sig")
     assert "wrong staple 9f3k" not in text and "ccpulse-relay" not in text
 
@@ -301,7 +309,7 @@ def test_two_deliveries_of_one_month_at_once_send_each_message_once(month_dir):
     for thread in threads:
         thread.join()
     sent = [row for row in DeliveryLog(month_dir).rows() if row["status"] == SENT]
-    assert len(sent) == 3 and len(list(outbox.iterdir())) == 3
+    assert len(sent) == 5 and len(list(outbox.iterdir())) == 3  # 3 messages, the director's with 3 reports
 
 
 def test_outbox_files_hold_exactly_what_the_standard_generator_writes(month_dir):
@@ -309,14 +317,15 @@ def test_outbox_files_hold_exactly_what_the_standard_generator_writes(month_dir)
     letter = Letter(MONTH, "director@example.com", [center], FIRST)
     message = compose(letter, "en", SENDER, {center.name: center.path.read_bytes()})
     written = message_bytes(message)
-    assert written == message.as_bytes(policy=email.policy.SMTP)
+    # SMTP's policy, folding headers only past RFC 5322's 998 (tests/test_emails.py: the folder loses spaces)
+    assert written == message.as_bytes(policy=email.policy.SMTP.clone(max_line_length=998))
     assert written.count(b"\r\n") > 20 and b"\n" not in written.replace(b"\r\n", b"")  # CRLF only (RFC 5322)
     parsed = email.message_from_bytes(written, policy=email.policy.default)
     assert next(parsed.iter_attachments()).get_content() == center.path.read_bytes()
 
     mixed = email.message.EmailMessage()
     mixed.set_content("a lone\rreturn, a\r\nCRLF and a\nnewline\n\n")
-    assert message_bytes(mixed) == mixed.as_bytes(policy=email.policy.SMTP)
+    assert message_bytes(mixed) == mixed.as_bytes(policy=email.policy.SMTP.clone(max_line_length=998))
 
 
 def test_the_log_written_message_by_message_is_the_log_written_at_once(month_dir, tmp_path):
@@ -324,7 +333,7 @@ def test_the_log_written_message_by_message_is_the_log_written_at_once(month_dir
     (tmp_path / "at_once").mkdir()
     at_once = DeliveryLog(tmp_path / "at_once")
     at_once.append(rows)
-    assert len(rows) == 5 and log.path.read_bytes() == at_once.path.read_bytes()  # 2 problems, 3 messages
+    assert len(rows) == 7 and log.path.read_bytes() == at_once.path.read_bytes()  # 2 problems, 3 messages (5 reports)
     assert DeliveryLog(month_dir).rows() == [{key: str(row[key]) for key in LOG_COLUMNS} for row in rows]
 
 

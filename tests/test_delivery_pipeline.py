@@ -12,6 +12,7 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter, build_run_status_sensor_context
 
 from assets.resources import CcpulseSettings, MailSettings
+from core.manifest import read_manifest
 from core.months import Month
 from pipelines.cli import main, run_month, send_month
 from pipelines.sensors import ops_alert_on_failure
@@ -87,7 +88,9 @@ def test_each_manager_gets_their_reports_once(setup, server):
     teams = pl.read_csv(setup["data"] / str(MONTH) / "teams.csv")
     assert teams.filter(pl.col("team_id") == "T04")["supervisor_email"].is_null().all()
 
-    expected = {"director@example.com": ["center_report.pdf"], "s001@example.com": ["center_report.pdf", "teams/T01.pdf"],
+    # T04 has no supervisor_email: its report rides with the center report, to each center recipient (SPEC §11).
+    expected = {"director@example.com": ["center_report.pdf", "teams/T04.pdf"],
+                "s001@example.com": ["center_report.pdf", "teams/T01.pdf", "teams/T04.pdf"],
                 "s002@example.com": ["teams/T02.pdf"], "s003@example.com": ["teams/T03.pdf"]}
     names = dict(teams.select("team_id", "team_name").iter_rows())
     for recipient, message in by_recipient.items():
@@ -99,12 +102,15 @@ def test_each_manager_gets_their_reports_once(setup, server):
             assert part.get_content() == (month_dir / name).read_bytes()
         body = message.get_body(("plain",)).get_content()
         assert "In brief:" in body and "(n=" in body  # the report's own In brief opens the email
-    assert by_recipient["s002@example.com"]["Subject"] == f"ccpulse {MONTH}: Team report: {names['T02']}"
-    assert by_recipient["director@example.com"]["Subject"] == f"ccpulse {MONTH}: Center report"
+    statuses = {entry.team_id: entry.status for entry in read_manifest(month_dir).values()}
+    assert by_recipient["s002@example.com"]["Subject"] == \
+        f"ccpulse {MONTH}: Team report: {names['T02']} — your team is {statuses['T02']}"
+    assert by_recipient["director@example.com"]["Subject"].startswith(f"ccpulse {MONTH}: Center report — ")
+    assert by_recipient["director@example.com"]["Subject"].endswith("; 1 team report to forward")
 
     log = _log(month_dir)
     sent = log.filter(pl.col("status") == "sent")
-    assert sent.height == 5 and set(sent["kind"]) == {"first"} and set(sent["transport"]) == {"smtp"}
+    assert sent.height == 7 and set(sent["kind"]) == {"first"} and set(sent["transport"]) == {"smtp"}
     for row in sent.iter_rows(named=True):
         assert row["sha256"] == hashlib.sha256((month_dir / row["report"]).read_bytes()).hexdigest()
     assert log.filter(pl.col("status") == "no_address")["report"].to_list() == ["teams/T04.pdf"]
@@ -142,7 +148,8 @@ def test_renaming_one_agent_corrects_only_that_teams_report(setup, server):
     assert ok, messages
     new = recorder.received[before:]
     assert [(got.recipients, got.message["Subject"]) for got in new] == [
-        (["s002@example.com"], f"Correction: ccpulse {MONTH}: Team report: {_team_name(setup, 'T02')}")]
+        (["s002@example.com"], f"Correction: ccpulse {MONTH}: Team report: {_team_name(setup, 'T02')} — your team is "
+                               f"{read_manifest(month_dir)['teams/T02.pdf'].status}")]
     changed = sorted(p.relative_to(month_dir).as_posix() for p, data in pdfs.items() if p.read_bytes() != data)
     assert changed == ["teams/T02.pdf"]  # every other PDF is byte for byte what it was
 

@@ -12,7 +12,7 @@ from core.months import Month
 from pipelines.cli import run_month
 from schemas.sources import SOURCES
 from synthetic.generator import GenerateOptions, generate
-from tests.spec_columns import SPEC_FAIRNESS, SPEC_HEALTH, SPEC_SCORECARD
+from tests.spec_columns import SPEC_COACHING, SPEC_COACHING_FOLLOWUP, SPEC_FAIRNESS, SPEC_HEALTH, SPEC_SCORECARD
 
 MONTH = Month(2026, 10)
 
@@ -129,6 +129,8 @@ def test_the_outputs_have_the_specs_columns(finished_month):
     assert read_output(out, "data_quality.csv").columns == [
         "source", "rows_read", "rows_used", "rows_quarantined", "failed_checks"]
     assert read_output(out, "award_fairness.csv").columns == SPEC_FAIRNESS
+    assert read_output(out, "coaching.csv").columns == SPEC_COACHING
+    assert read_output(out, "coaching_followup.csv").columns == SPEC_COACHING_FOLLOWUP
     assert read_output(out, "qa_calibration.csv").columns == [
         "month", "evaluator_id", "evaluations", "paired_evaluations", "mean_score", "leniency", "flagged"]
     assert "lucky_draw_salt: ccpulse" in (out / "policy.yaml").read_text(encoding="utf-8")

@@ -26,7 +26,8 @@ SCORECARD_SCHEMA = {
     "complaints_substantiated": pl.Int64, "penalties": pl.Int64, "qa_critical_errors": pl.Int64,
     "absences": pl.Int64, "required_shifts": pl.Int64, "leave_shifts": pl.Int64, "late_count": pl.Int64,
     "serious_late_count": pl.Int64, "attendance_rate": pl.Float64, "composite_delta": pl.Float64,
-    "cohort_rank": pl.Int64, "cohort_size": pl.Int64,
+    "cohort_rank": pl.Int64, "cohort_size": pl.Int64, "exit_date": pl.Date, "qa_evals": pl.Int64,
+    "worked_shifts": pl.Int64,
 }
 
 
@@ -35,7 +36,8 @@ def person(agent_id, **values):
             "shift_pattern": "day", "new_hire": False, "ranked": True, "composite": 80.0, "cohort_percentile": 0.5,
             "qa_score": 92.0, "csat": 0.97, "csat_responses": 30, "complaints_substantiated": 0, "penalties": 0,
             "qa_critical_errors": 0, "absences": 0, "required_shifts": 20, "leave_shifts": 0, "late_count": 0,
-            "serious_late_count": 0, "attendance_rate": 1.0, "composite_delta": None}
+            "serious_late_count": 0, "attendance_rate": 1.0, "composite_delta": None, "exit_date": None,
+            "qa_evals": 3, "worked_shifts": 20}
     return {**base, **values}
 
 
@@ -52,6 +54,7 @@ AWARD_CARD = scorecard(
     person("S5", composite_delta=8.0, serious_late_count=1, late_count=1),
     person("S6", composite_delta=5.0, attendance_rate=0.9499),
     person("S7", composite_delta=4.9, leave_shifts=1),
+    person("S8", exit_date=D(2026, 10, 12)),
 )
 
 
@@ -62,7 +65,7 @@ def eligibility():
 
 
 def test_every_agent_has_a_row_per_award(eligibility):
-    assert len(eligibility) == 7 * 4
+    assert len(eligibility) == 8 * 4
 
 
 @pytest.mark.parametrize("agent,award,unmet", [
@@ -73,6 +76,8 @@ def test_every_agent_has_a_row_per_award(eligibility):
     ("S1", "perfect_attendance", ""),
     ("S3", "perfect_attendance", "late_count=0"),
     ("S4", "perfect_attendance", "not_new_hire"),
+    ("S8", "perfect_attendance", "not_leaving"),  # clean attendance, but leaving this month (SPEC §6)
+    ("S8", "lucky_draw", "not_leaving"),
     ("S7", "perfect_attendance", "leave_shifts=0"),
     ("S4", "most_improved", "ranked;ranked_last_month;composite_delta>=5"),
     ("S6", "most_improved", ""),
@@ -148,18 +153,19 @@ def test_coaching_list_and_buddies():
         person("Q0", ranked=False, composite=None, cohort_percentile=None, qa_score=None),  # no figure: no reason
         person("A9", team_id="T2", serious_late_count=1),          # T2's only one: listed after T1's agents
     )
-    listed = coaching_list(cards)
+    listed = coaching_list(cards, POLICY)
     assert listed.columns == ["month", "team_id", "agent_id", "agent_name", "shift_pattern", "on_coaching_list",
-                              "new_hire", "reasons", "buddy_agent_id", "buddy_agent_name"]
+                              "new_hire", "reasons", "to_watch", "qa_evals", "focus", "focus_items",
+                              "buddy_agent_id", "buddy_agent_name"]
     assert listed["agent_id"].to_list() == ["B2", "B3", "B4", "N1", "U2", "A9"]  # by team, then agent
     plan = {row["agent_id"]: row for row in listed.iter_rows(named=True)}
     assert (plan["N1"]["month"], plan["N1"]["agent_name"], plan["N1"]["shift_pattern"], plan["N1"]["new_hire"]) == (
         "2026-10", "name N1", "day", True)
     assert (plan["B2"]["buddy_agent_name"], plan["A9"]["buddy_agent_id"]) == ("name B0", "X1")
-    assert plan["B2"]["reasons"] == "qa_critical_error"
-    assert plan["B3"]["reasons"] == "bottom_10pct_of_cohort"
-    assert plan["B4"]["reasons"] == "qa_score<80"
-    assert plan["U2"]["reasons"] == "qa_score<80;serious_lateness"
+    assert plan["B2"]["reasons"] == "qa_critical"
+    assert plan["B3"]["reasons"] == "bottom_decile"
+    assert plan["B4"]["reasons"] == "qa_below_80"
+    assert plan["U2"]["reasons"] == "qa_below_80;serious_late"
     assert (plan["N1"]["on_coaching_list"], plan["N1"]["reasons"]) == (False, "")
     assert {a: plan[a]["buddy_agent_id"] for a in plan} == {
         "B2": "B0", "B3": "B0", "N1": "B0", "U2": "B0", "B4": None, "A9": "X1"}

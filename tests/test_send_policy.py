@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 import yaml
 
+from core.manifest import read_manifest
 from core.months import Month
 from pipelines.cli import main
 from synthetic.generator import GenerateOptions, generate
@@ -91,6 +92,24 @@ def _team_names(month_run) -> dict[str, str]:
     return dict(teams.select("supervisor_email", "team_name").drop_nulls().iter_rows())
 
 
+def _to_forward(folder: Path) -> list[str]:
+    """The attachments of the team reports without a supervisor_email: the center report's message carries them."""
+    return [f"ccpulse_{MONTH}_" + entry.report.replace("teams/", "team_", 1)
+            for entry in sorted(read_manifest(folder).values(), key=lambda entry: entry.report)
+            if entry.kind == "team" and not entry.address]
+
+
+def _team_headline(catalog: dict[str, str], folder: Path, address: str, title: str) -> str:
+    """"Team report: <team> — your team is amber" in the catalog's language, as the subject says it."""
+    entry = next(entry for entry in read_manifest(folder).values() if entry.address == address)
+    return catalog["email_headline"].format(report=title, status=catalog[f"email_subject_team_{entry.status}"])
+
+
+def _supervisor_names(month_run) -> dict[str, str]:
+    teams = pl.read_csv(month_run["data"] / str(MONTH) / "teams.csv")
+    return dict(teams.select("supervisor_email", "supervisor_name").drop_nulls().iter_rows())
+
+
 def test_send_uses_the_policy_the_month_was_run_with(month_run, tmp_path, dagster_home, monkeypatch, capsys):
     out = _fresh_out(month_run, tmp_path)
     folder = out / str(MONTH)
@@ -103,15 +122,16 @@ def test_send_uses_the_policy_the_month_was_run_with(month_run, tmp_path, dagste
     zh = _catalog("zh-CN")
     messages = _outbox(folder)
     director = messages["director@example.com"]
-    assert [part.get_filename() for part in director.iter_attachments()] == [f"ccpulse_{MONTH}_center_report.pdf"]
+    assert [part.get_filename() for part in director.iter_attachments()] == [
+        f"ccpulse_{MONTH}_center_report.pdf", *_to_forward(folder)]
     assert next(director.iter_attachments()).get_content() == (folder / "center_report.pdf").read_bytes()
     teams = _team_names(month_run)
     assert teams  # the generator gives at least one team a supervisor_email
     for address, team in teams.items():
         message = messages[address]
         # "ccpulse 2026-10：班组报告：<team>", greeted and closed in Chinese around the Chinese brief
-        assert message["Subject"] == zh["email_subject"].format(month=MONTH,
-                                                                 reports=zh["team_report"].format(team=team))
+        assert message["Subject"] == zh["email_subject"].format(
+            month=MONTH, reports=_team_headline(zh, folder, address, zh["team_report"].format(team=team)))
         assert message["Content-Language"] == "zh-CN"
         body = message.get_body(("plain",)).get_content()
         assert zh["email_greeting"] in body and zh["email_footer"] in body
@@ -133,13 +153,15 @@ def test_an_explicit_policy_overrides_the_recorded_one(month_run, tmp_path, dags
     messages = _outbox(folder)
     assert "director@example.com" not in messages
     assert [p.get_filename() for p in messages["other.director@example.com"].iter_attachments()] == [
-        f"ccpulse_{MONTH}_center_report.pdf"]
+        f"ccpulse_{MONTH}_center_report.pdf", *_to_forward(folder)]
+    supervisors = _supervisor_names(month_run)
     for address, team in _team_names(month_run).items():
         message = messages[address]
         # The email is in the override's language; the report's own title is the rendered (Chinese) one.
-        assert message["Subject"] == en["email_subject"].format(month=MONTH, reports=zh["team_report"].format(team=team))
+        assert message["Subject"] == en["email_subject"].format(
+            month=MONTH, reports=_team_headline(en, folder, address, zh["team_report"].format(team=team)))
         assert message["Content-Language"] == "en"
-        assert en["email_greeting"] in message.get_body(("plain",)).get_content()
+        assert en["email_greeting_name"].format(name=supervisors[address]) in message.get_body(("plain",)).get_content()
     # The override is for this send only: the month still says how it was made.
     assert "language: zh-CN" in (folder / "policy.yaml").read_text(encoding="utf-8")
 

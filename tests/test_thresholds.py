@@ -76,7 +76,8 @@ def award_row(**values) -> dict:
            "new_hire": False, "ranked": True, "composite": 90.0, "cohort_percentile": 0.95, "qa_score": 95.0,
            "csat": 0.99, "csat_responses": 30, "complaints_substantiated": 0, "penalties": 0,
            "qa_critical_errors": 0, "absences": 0, "required_shifts": 20, "leave_shifts": 0, "late_count": 0,
-           "serious_late_count": 0, "attendance_rate": 1.0, "composite_delta": 10.0}
+           "serious_late_count": 0, "attendance_rate": 1.0, "composite_delta": 10.0, "exit_date": None,
+           "qa_evals": 3, "worked_shifts": 20}
     return {**row, **values}
 
 
@@ -136,14 +137,15 @@ def test_the_lucky_draw_pool_edges(values, missing):
 # --- §7 coaching -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("values, reasons", [
-    ({"cohort_percentile": 0.1}, None), ({"cohort_percentile": 0.1 - EPSILON}, "bottom_10pct_of_cohort"),
-    ({"qa_score": 80.0}, None), ({"qa_score": 80.0 - EPSILON}, "qa_score<80"),
-    ({"qa_critical_errors": 1}, "qa_critical_error"), ({"serious_late_count": 1}, "serious_lateness"),
+    ({"cohort_percentile": 0.1}, None), ({"cohort_percentile": 0.1 - EPSILON}, "bottom_decile"),
+    ({"qa_score": 80.0}, None), ({"qa_score": 80.0 - EPSILON}, "qa_below_80"),
+    ({"qa_score": 80.0 - EPSILON, "qa_evals": 2}, ""),  # too few evaluations: to watch, not listed
+    ({"qa_critical_errors": 1}, "qa_critical"), ({"serious_late_count": 1}, "serious_late"),
     ({"ranked": False, "cohort_percentile": 0.0}, None),  # the percentile rule is for ranked agents only
 ])
 def test_coaching_edges(values, reasons):
     card = pl.DataFrame([award_row(**values)]).with_columns(pl.col("cohort_percentile").cast(pl.Float64))
-    plan = coaching_list(card)
+    plan = coaching_list(card, POLICY)
     assert (plan["reasons"][0] if plan.height else None) == reasons
 
 

@@ -57,7 +57,8 @@ CREATE TABLE qa_deductions (
     evaluation_id text NOT NULL REFERENCES qa_evaluations,
     item_code     text NOT NULL,
     category      text NOT NULL,
-    points        numeric(5, 2) NOT NULL
+    points        numeric(5, 2) NOT NULL,
+    item_name     text
 );
 CREATE INDEX qa_deductions_evaluation ON qa_deductions (evaluation_id);
 

@@ -141,9 +141,13 @@ def test_a_month_with_two_supervisors_on_one_address_withholds_both_and_the_dire
                                                                                        "teams/T02.pdf"]
     brief = read_manifest(folder)["center_report.pdf"].summary
     withheld = ("2 team reports were withheld, not emailed, as teams of different supervisors share a supervisor "
-                f"email: {names['T01']}; {names['T02']}; correct the teams data.")
+                f"email: {names['T01']}; {names['T02']}; they are attached to this report's email: forward each to "
+                "its own supervisor and correct the teams data.")
     assert brief[-1].endswith(withheld)  # after the team without an address, in the last sentence
     assert withheld in sent["director@example.com"].get_body(("plain",)).get_content()
+    # SPEC §11: the director has them in hand to forward.
+    attached = [part.get_filename() for part in sent["director@example.com"].iter_attachments()]
+    assert {f"ccpulse_{month}_team_T01.pdf", f"ccpulse_{month}_team_T02.pdf"} <= set(attached)
 
 
 def test_the_brief_counts_a_shared_address_only_among_teams_with_a_report():
