@@ -462,17 +462,21 @@ def center_context(inputs: ReportInputs) -> dict:
         moved = {field: month_change(inputs.trend, inputs.month, team["team_id"], field)
                  for field in ("csat", "qa_score", "attendance_rate")}
 
-        def marked(text, field):  # ▲/▼ beside a figure whose change on last month is beyond noise, with that n
-            if not arrow(moved[field]):
-                return text
-            return f"{text} {arrow(moved[field])}{t('n_last_month', n=f'{moved[field].test.n_before:,}')}"
+        def marked(text, field):  # ▲/▼ beside a figure whose change on last month is beyond noise
+            return f"{text} {arrow(moved[field])}" if arrow(moved[field]) else text
+
+        def before_n(field):  # that change's n last month, on a line of its own under the figure (the table is narrow)
+            return t("n_last_month", n=f"{moved[field].test.n_before:,}").strip() if arrow(moved[field]) else ""
 
         teams.append({
             "team": team["team_name"], "supervisor": team["supervisor_name"], "headcount": row["headcount"],
             "csat": with_n(percent(row["csat"]), n["csat_responses"], policy.min_csat_responses),
             "csat_change": marked(change_text(t, moved["csat"]), "csat") if moved["csat"] else MISSING,
+            "csat_before": before_n("csat") if moved["csat"] else "",
             "qa_score": marked(with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals), "qa_score"),
+            "qa_score_before": before_n("qa_score"),
             "attendance": marked(with_n(percent(row["attendance_rate"]), n["required_shifts"]), "attendance_rate"),
+            "attendance_before": before_n("attendance_rate"),
             "why": status_why(t, row, policy, n),
             "ranked": t("ranked_of", ranked=n["ranked_count"], total=row["headcount"]),
             "status": row["status"], "status_label": _status(t, row["status"]),
