@@ -35,8 +35,8 @@ from metrics.coaching import followup_by_team, followup_csv
 from metrics.complaints import complaint_statuses as statuses_of
 from metrics.health import management_health as health_of
 from metrics.health import unknown_complaint_warnings
-from metrics.ranking import rank_agents
-from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
+from metrics.ranking import previous_composites, rank_agents
+from metrics.scorecard import last_month_card, month_metrics, scorecard_csv
 from reports.i18n import Translator, award_deed
 from schemas.validate import ValidationOutcome
 
@@ -127,18 +127,32 @@ def complaint_statuses(context: AssetExecutionContext, settings: CcpulseSettings
 
 @monthly_asset(
     group_name="rankings",
+    kinds={"polars"},
+    description="Last month's ranked scorecard, computed from its data under this month's policy (its composites "
+    "give composite_delta, its coaching list the follow-up, its samples the noise tests of SPEC §10); none without "
+    "last month's data. Computed once for the three.",
+)
+def last_month_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, last_month: MonthData | None,
+                         complaint_history: dict):
+    month = partition_month(context.partition_key)
+    card = last_month_card(last_month.valid if last_month else None, month, settings.policy(),
+                           before(complaint_history, month.previous()))
+    return MaterializeResult(value=card, metadata={"available": card is not None,
+                                                   "dagster/row_count": 0 if card is None else card.height})
+
+
+@monthly_asset(
+    group_name="rankings",
     kinds={"polars", "csv"},
     description="`agent_scorecard.csv` (SPEC §5, §9): who is ranked and why not, the four components, composite, "
     "team and shift-cohort ranks, and the change on last month (computed from last month's data when present). "
     "The policy in force is written beside it as `policy.yaml`.",
 )
 def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, agent_month_metrics: pl.DataFrame,
-                    last_month: MonthData | None, complaint_history: dict):
+                    last_month_scorecard: pl.DataFrame | None):
     month = partition_month(context.partition_key)
     policy = settings.policy()
-    previous = last_month.valid if last_month else None
-    card = rank_agents(agent_month_metrics, policy,
-                       last_month_composites(previous, month, policy, before(complaint_history, month.previous())))
+    card = rank_agents(agent_month_metrics, policy, previous_composites(last_month_scorecard))
     folder = settings.month_dir(month)
     path = write_output_csv(scorecard_csv(card), folder / "agent_scorecard.csv")
     write_text_atomically(folder / RECORDED_POLICY, policy.as_yaml())
@@ -146,7 +160,7 @@ def agent_scorecard(context: AssetExecutionContext, settings: CcpulseSettings, a
         card, path, shown=_per_team(card, pl.col("ranked").sum().alias("ranked"),
                                     pl.col("composite").mean().round(1).alias("mean_composite")),
         ranked=int(card["ranked"].sum()),
-        last_month_available=previous is not None,
+        last_month_available=last_month_scorecard is not None,
         policy=MetadataValue.md(f"```yaml\n{_policy_shown(policy)}```"),
     )
 
@@ -180,16 +194,13 @@ def coaching(context: AssetExecutionContext, settings: CcpulseSettings, agent_sc
     "`still_listed`), both months' reasons and composite_delta; `coaching_followup.csv`.",
 )
 def coaching_followup(context: AssetExecutionContext, settings: CcpulseSettings, agent_scorecard: pl.DataFrame,
-                      last_month: MonthData | None, complaint_history: dict):
+                      last_month_scorecard: pl.DataFrame | None):
     month = partition_month(context.partition_key)
-    policy = settings.policy()
-    previous = month.previous()
-    last_card = None if last_month is None else rank_agents(
-        month_metrics(last_month.valid, previous, policy, before(complaint_history, previous)), policy)
-    followup = followup_of(last_card, agent_scorecard, policy)
+    followup = followup_of(last_month_scorecard, agent_scorecard, settings.policy())
     path = write_output_csv(followup_csv(followup), settings.month_dir(month) / "coaching_followup.csv")
     # Per-team counts only in the UI: who was coached is for the supervisor (SPEC §7, §12).
-    return _result(followup, path, shown=followup_by_team(followup), last_month_available=last_month is not None,
+    return _result(followup, path, shown=followup_by_team(followup),
+                   last_month_available=last_month_scorecard is not None,
                    **{outcome: int((followup["outcome"] == outcome).sum()) for outcome in ("left", "off_list",
                                                                                           "still_listed")})
 

@@ -20,7 +20,6 @@ from metrics.changes import group_samples
 from metrics.complaints import first_substantiated, substantiated_before
 from metrics.health import CENTER as CENTER_ID
 from metrics.health import cited_status, unknown_complaint_warnings
-from metrics.scorecard import month_metrics
 from reports.context import center_context, report_titles, team_context
 from reports.inputs import ReportInputs
 from reports.render import Earlier, Rendered, RenderJob, process_renderer, render_many
@@ -39,7 +38,7 @@ CENTER_REPORT_FILE = "center_report.pdf"
 )
 def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, management_health: pl.DataFrame,
                  complaint_history: dict, agent_scorecard: pl.DataFrame, evaluations: ValidationOutcome,
-                 last_month: MonthData | None):
+                 last_month: MonthData | None, last_month_scorecard: pl.DataFrame | None):
     month = partition_month(context.partition_key)
     policy = settings.policy()
     earlier = earlier_health(settings.reader(), settings.month_dir(month).parent, month, settings.mapping(), policy,
@@ -47,11 +46,9 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
     trend = pl.concat([earlier, management_health.select(list(TREND_COLUMNS)).cast(TREND_COLUMNS)])
     samples = [group_samples(agent_scorecard, evaluations.valid, policy.min_qa_evals).with_columns(
         month=pl.lit(str(month)))]
-    if last_month is not None:  # last month's written CSV holds no samples: counted again from its data
-        previous = month.previous()
-        card = month_metrics(last_month.valid, previous, policy, before(complaint_history, previous))
-        samples.append(group_samples(card, last_month.valid["qa_evaluations"], policy.min_qa_evals).with_columns(
-            month=pl.lit(str(previous))))
+    if last_month is not None and last_month_scorecard is not None:  # last month's CSV holds no samples
+        samples.append(group_samples(last_month_scorecard, last_month.valid["qa_evaluations"], policy.min_qa_evals)
+                       .with_columns(month=pl.lit(str(month.previous()))))
     trend = trend.join(pl.concat(samples), on=["month", "team_id"], how="left", maintain_order="left")
     return MaterializeResult(value=trend, metadata={"dagster/row_count": trend.height,
                                                     "months": ", ".join(sorted(trend["month"].unique()))})

@@ -27,13 +27,19 @@ def month_metrics(valid: dict[str, pl.DataFrame], month: Month, policy: Policy,
     return with_calibration(card, valid["qa_evaluations"], str(month), policy)
 
 
-def last_month_composites(previous_valid: dict[str, pl.DataFrame] | None, month: Month, policy: Policy,
-                          complaint_history: dict[Month, pl.DataFrame]):
-    """Last month's ranked composites, computed from its data under this month's policy."""
+def last_month_card(previous_valid: dict[str, pl.DataFrame] | None, month: Month, policy: Policy,
+                    complaint_history: dict[Month, pl.DataFrame]) -> pl.DataFrame | None:
+    """Last month's ranked scorecard, computed from its data under this month's policy (None without its data)."""
     if previous_valid is None:
         return None
     previous = month.previous()
-    return previous_composites(rank_agents(month_metrics(previous_valid, previous, policy, complaint_history), policy))
+    return rank_agents(month_metrics(previous_valid, previous, policy, complaint_history), policy)
+
+
+def last_month_composites(previous_valid: dict[str, pl.DataFrame] | None, month: Month, policy: Policy,
+                          complaint_history: dict[Month, pl.DataFrame]):
+    """Last month's ranked composites, computed from its data under this month's policy."""
+    return previous_composites(last_month_card(previous_valid, month, policy, complaint_history))
 
 
 def scorecard_csv(card: pl.DataFrame) -> pl.DataFrame:

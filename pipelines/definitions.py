@@ -51,6 +51,7 @@ defs = Definitions(
         metrics.complaint_history,
         metrics.agent_month_metrics,
         metrics.complaint_statuses,
+        metrics.last_month_scorecard,
         metrics.agent_scorecard,
         metrics.coaching,
         metrics.coaching_followup,
