@@ -26,11 +26,6 @@ from core.months import Month
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 
 
-def weekdays_of(days: Iterable[dt.date]) -> frozenset[str]:
-    """The weekday names on which `days` fall."""
-    return frozenset(WEEKDAYS[day.weekday()] for day in days)
-
-
 def expected_shift_days(month: Month, weekdays: Iterable[str], holidays: Iterable[dt.date] = (),
                         workdays: Iterable[dt.date] = ()) -> list[dt.date]:
     """The days of `month` on an operating weekday that are not holidays, and its make-up workdays, in order."""

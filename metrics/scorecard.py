@@ -9,7 +9,7 @@ from core.policy import Policy
 from metrics.agent_month import METRIC_COLUMNS, agent_month_metrics
 from metrics.calibration import AGENT_CALIBRATION_COLUMNS, with_calibration
 from metrics.complaints import substantiated_before
-from metrics.ranking import RANK_COLUMNS, previous_composites, rank_agents
+from metrics.ranking import RANK_COLUMNS, rank_agents
 
 # SPEC §9's columns, then the two of §13 (which §9 does not place: last, so earlier columns keep their place)
 SCORECARD_COLUMNS = (["month", "agent_id", "agent_name", "team_id", "shift_pattern"] + METRIC_COLUMNS + RANK_COLUMNS
@@ -34,12 +34,6 @@ def last_month_card(previous_valid: dict[str, pl.DataFrame] | None, month: Month
         return None
     previous = month.previous()
     return rank_agents(month_metrics(previous_valid, previous, policy, complaint_history), policy)
-
-
-def last_month_composites(previous_valid: dict[str, pl.DataFrame] | None, month: Month, policy: Policy,
-                          complaint_history: dict[Month, pl.DataFrame]):
-    """Last month's ranked composites, computed from its data under this month's policy."""
-    return previous_composites(last_month_card(previous_valid, month, policy, complaint_history))
 
 
 def scorecard_csv(card: pl.DataFrame) -> pl.DataFrame:

@@ -6,7 +6,7 @@ import holidays
 import polars as pl
 import pytest
 
-from core.calendar import calendar_gaps, expected_shift_days, month_calendar, public_calendar, weekdays_of
+from core.calendar import calendar_gaps, expected_shift_days, month_calendar, public_calendar
 from core.months import Month
 from core.output import read_output_csv
 from pipelines.cli import run_month
@@ -52,10 +52,6 @@ def test_gaps_after_the_last_or_before_the_first_shift_are_a_truncated_export():
     assert gaps.inside == [D(2026, 2, 11)]
     assert gaps.truncated == gaps.before_first + gaps.after_last
     assert calendar_gaps(expected, []).after_last == expected  # no shift at all: all of it is missing
-
-
-def test_weekdays_of_names_each_weekday_once():
-    assert weekdays_of([D(2026, 2, 2), D(2026, 2, 9), D(2026, 2, 8)]) == {"mon", "sun"}
 
 
 # --- Learned weekdays follow the pattern, not an exception (SPEC §3) --------------------------------------------

@@ -8,8 +8,8 @@ from core.months import Month
 from metrics.agent_month import agent_month_metrics
 from metrics.complaints import substantiated_before
 from metrics.month import month_health
-from metrics.ranking import rank_agents
-from metrics.scorecard import last_month_composites, month_metrics, scorecard_csv
+from metrics.ranking import previous_composites, rank_agents
+from metrics.scorecard import last_month_card, month_metrics, scorecard_csv
 from schemas.sources import SOURCES
 from tests.rows import OCTOBER, D, T, frame
 from tests.spec_columns import SPEC_SCORECARD
@@ -239,13 +239,13 @@ def test_last_months_composites_are_computed_from_its_data_with_its_complaint_hi
     policy = Policy(min_csat_responses=1)  # A1 (3 evaluations, 8 responses) is ranked; A2 (1 evaluation) is not
     p0 = 5 / 9  # the center's top-2 responses: A1 5 of 8, A2 0 of 1
     base = 100 * (0.4 * (90 + 85.5 + 70) / 300 + 0.3 * (5 + 20 * p0) / (8 + 20) + 0.2 * (4 - 0.5 * 2) / 6)
-    fresh = last_month_composites(october(), Month(2026, 11), policy, {})
+    fresh = previous_composites(last_month_card(october(), Month(2026, 11), policy, {}))
     assert fresh.rows() == [("A1", pytest.approx(base + 100 * 0.1 * 0.5))]  # C1 and C3 substantiated: conduct 0.5
     september = {Month(2026, 9): frame("complaints", {"complaint_id": "C3", "received_at": T(2026, 9, 25),
                                                       "status": "substantiated"})}
-    known = last_month_composites(october(), Month(2026, 11), policy, september)
+    known = previous_composites(last_month_card(october(), Month(2026, 11), policy, september))
     assert known.rows() == [("A1", pytest.approx(base + 100 * 0.1 * 0.75))]  # C3 counted in September already
-    assert last_month_composites(None, Month(2026, 11), policy, {}) is None
+    assert last_month_card(None, Month(2026, 11), policy, {}) is None
 
 
 def test_a_whole_months_health_uses_the_complaint_history_for_statuses():
