@@ -20,6 +20,7 @@ PACKAGES := pipelines assets schemas ingest synthetic core metrics reports deliv
 # process (each run, each render worker, each test worker) would otherwise compile every module again (~4 s each).
 setup: system-deps $(VENV)/.installed
 	@$(BIN)/python -m compileall -q -j 0 $(PACKAGES) >/dev/null
+	@$(BIN)/python scripts/font_subset.py
 
 system-deps:
 	@bash scripts/system-deps.sh

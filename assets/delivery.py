@@ -23,7 +23,7 @@ from assets.partitions import partition_month
 from assets.reports import center_report, team_reports
 from assets.resources import CcpulseSettings, MailSettings
 from core.errors import PolicyError
-from core.manifest import CENTER, ReportEntry, read_manifest
+from core.manifest import CENTER, TABLE, TEAM, ReportEntry, read_manifest
 from core.output import markdown_preview, markdown_text
 from core.policy import RECORDED_POLICY
 from delivery.addresses import InvalidAddress, checked_address
@@ -74,7 +74,7 @@ def center_report_unaddressed(folder: Path, policy_file: str) -> str:
 def _report(folder: Path, entry: ReportEntry) -> Report:
     return Report(name=entry.report, path=folder / entry.report, title=entry.title, summary=tuple(entry.summary),
                   sha256=entry.sha256, pages=entry.pages, reader_name=entry.supervisor_name or "", status=entry.status,
-                  teams_by_status=tuple(sorted(entry.teams_by_status.items())))
+                  teams_by_status=tuple(sorted(entry.teams_by_status.items())), table=entry.kind == TABLE)
 
 
 def month_routing(folder: Path, manifest: dict[str, ReportEntry], center_recipients: list[str]) -> Routing:
@@ -82,10 +82,11 @@ def month_routing(folder: Path, manifest: dict[str, ReportEntry], center_recipie
     report to the supervisor address the render step recorded for it, unless another supervisor's team shares it."""
     entries = list(manifest.values())
     center = next((_report(folder, e) for e in entries if e.kind == CENTER), None)
-    teams = {e.team_id: _report(folder, e) for e in entries if e.kind != CENTER}
-    addresses = {e.team_id: e.address for e in entries if e.kind != CENTER}
-    supervisors = {e.team_id: e.supervisor_id for e in entries if e.kind != CENTER}
-    return route(center, center_recipients, teams, addresses, supervisors)
+    teams = {e.team_id: _report(folder, e) for e in entries if e.kind == TEAM}
+    addresses = {e.team_id: e.address for e in entries if e.kind == TEAM}
+    supervisors = {e.team_id: e.supervisor_id for e in entries if e.kind == TEAM}
+    tables = [_report(folder, e) for e in entries if e.kind == TABLE]  # team_comparison.csv: the director's only
+    return route(center, center_recipients, teams, addresses, supervisors, tables)
 
 
 def delivery_summary(this_run: pl.DataFrame, pending: int, held: int, missing: int, refused: int, withheld: int = 0,

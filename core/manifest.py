@@ -18,12 +18,15 @@ from core.atomic import write_text_atomically
 
 MANIFEST_FILE = "manifest.json"
 CENTER, TEAM = "center", "team"
+# A machine-readable table that travels with a report: team_comparison.csv, attached to the director's message
+# (SPEC §14). Recorded like a report (its SHA-256, checked before it is sent), with no team and no pages.
+TABLE = "table"
 
 
 @dataclass(frozen=True)
 class ReportEntry:
     report: str  # the file, relative to the month folder: center_report.pdf, teams/<safe name>.pdf
-    kind: str  # CENTER or TEAM
+    kind: str  # CENTER, TEAM or TABLE
     team_id: str | None
     title: str
     address: str | None  # a team report's supervisor_email as the data gave it; None for the center report
@@ -36,6 +39,7 @@ class ReportEntry:
     supervisor_name: str | None = None  # a team report's supervisor, whom its email greets by name
     status: str = ""  # the report's own status (red, amber, green): its email's subject and label say it
     teams_by_status: dict[str, int] = field(default_factory=dict)  # the center report's teams per status
+    inputs: str = ""  # fingerprint of what the report is made from (reports.fingerprint): unchanged, it is kept
 
 
 def manifest_path(month_dir: Path) -> Path:

@@ -39,6 +39,11 @@ class Report:
     reader_name: str = ""  # a team report's supervisor, whom its email greets by name
     status: str = ""  # red, amber or green: the subject says it, the HTML shows it as a labelled colour
     teams_by_status: tuple[tuple[str, int], ...] = ()  # the center report's teams per status
+    table: bool = False  # a CSV that travels with the center report (team_comparison.csv), not a PDF report
+
+    @property
+    def content_type(self) -> tuple[str, str]:
+        return ("text", "csv") if self.table else ("application", "pdf")
 
     def attachment_name(self, month: str) -> str:
         return f"ccpulse_{month}_" + self.name.replace("teams/", "team_", 1).replace("/", "_")
@@ -122,7 +127,8 @@ def compose(letter: Letter, language: str, sender: str, attachments: Mapping[str
     t = Translator(language)
     own = [report for report in letter.reports if report.name not in letter.forward]
     forwarded = [report for report in letter.reports if report.name in letter.forward]
-    headlines = [_headline(t, report) for report in own]
+    # A table rides with the report it details: the subject names it only when it goes alone (a correction of it).
+    headlines = [_headline(t, report) for report in own if not report.table] or [report.title for report in own]
     if forwarded:
         headlines.append(t("email_subject_forward", count=len(forwarded)))
     subject = t("email_subject", month=letter.month, reports=t("email_subject_separator").join(headlines))
@@ -149,8 +155,11 @@ def compose(letter: Letter, language: str, sender: str, attachments: Mapping[str
     message.set_content(_templates.get_template("email.txt").render(**context))
     message.add_alternative(_templates.get_template("email.html").render(**context), subtype="html")
     for report in own + forwarded:
-        message.add_attachment(attachments[report.name], maintype="application", subtype="pdf",
+        maintype, subtype = report.content_type
+        message.add_attachment(attachments[report.name], maintype=maintype, subtype=subtype,
                                filename=report.attachment_name(letter.month), content_manager=_ATTACHMENTS)
+        if report.table:  # the CSV's bytes are UTF-8 (with BOM): said, so that a previewer shows Chinese as written
+            message.get_payload()[-1].set_param("charset", "utf-8")
     message["Content-Language"] = language  # after the parts are made: making them moves Content-* headers inward
     _set_boundaries(message, letter.message_id_digest)
     # Its headers are folded only past RFC 5322's 998 (the parts are encoded already): the standard library's folder

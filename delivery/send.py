@@ -18,7 +18,7 @@ from email.message import EmailMessage
 
 from delivery.addresses import Addressee, InvalidAddress, parse_addressee, shared_by_several_supervisors
 from delivery.compose import CORRECTION, FIRST, RESEND, Letter, Report
-from delivery.integrity import BrokenReport, checked_pdf
+from delivery.integrity import BrokenReport, checked_pdf, checked_table
 from delivery.log import (BROKEN, FAILED, INVALID_ADDRESS, NO_ADDRESS, SENDING, SENT, SHARED_ADDRESS, UNKNOWN,
                           DeliveryLog, now_text)
 from delivery.transports import SendFailed, Transport
@@ -51,8 +51,10 @@ class Routing:
 
 
 def route(center: Report | None, center_recipients: list[str], team_reports: dict[str, Report],
-          supervisor_emails: dict[str, str | None], supervisor_ids: dict[str, str | None] | None = None) -> Routing:
-    """The center report to the policy's recipients, each team report to its supervisor.
+          supervisor_emails: dict[str, str | None], supervisor_ids: dict[str, str | None] | None = None,
+          tables: list[Report] | None = None) -> Routing:
+    """The center report to the policy's recipients, each team report to its supervisor; `tables`
+    (team_comparison.csv) go with the center report, to its recipients only (SPEC §14).
 
     Given `supervisor_ids` (team → supervisor_id), team reports whose address is also another supervisor's are
     withheld (SHARED_ADDRESS), every one of them: one supervisor must not read another team's report. A team report
@@ -84,6 +86,8 @@ def route(center: Report | None, center_recipients: list[str], team_reports: dic
         for text in center_recipients:
             if (addressee := parsed(center, text, "")) is not None:
                 add(center, addressee)
+                for table in tables or []:
+                    add(table, addressee)
                 directors.append(addressee)
     supervisors = {team_id: parsed(team_reports[team_id], supervisor_emails.get(team_id),
                                    f"team {team_id} has no supervisor_email") for team_id in sorted(team_reports)}
@@ -166,14 +170,19 @@ class CheckedReports(Mapping[str, bytes]):
         self._reports = reports
 
     def __getitem__(self, name: str) -> bytes:
-        report = self._reports[name]
-        return checked_pdf(report.path, report.sha256)
+        return checked_file(self._reports[name])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._reports)
 
     def __len__(self) -> int:
         return len(self._reports)
+
+
+def checked_file(report: Report) -> bytes:
+    """A report's bytes once checked: a PDF by its digest (the render step parsed those bytes), a table by its
+    digest and by reading it as a CSV."""
+    return (checked_table if report.table else checked_pdf)(report.path, report.sha256)
 
 
 def check_reports(routing: Routing) -> tuple[Routing, CheckedReports]:
@@ -185,7 +194,7 @@ def check_reports(routing: Routing) -> tuple[Routing, CheckedReports]:
             if report.name in checked:
                 continue
             try:
-                checked_pdf(report.path, report.sha256)
+                checked_file(report)
                 checked[report.name] = report
             except BrokenReport as broken:
                 checked[report.name] = replace(report, problem=str(broken))

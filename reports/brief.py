@@ -10,6 +10,7 @@ from metrics.awards import AWARDS
 from metrics.health import CENTER
 from metrics.changes import TESTED
 from reports.changes import change_text, month_change
+from reports.comparison import TEAMS_IN_FULL
 from reports.i18n import Translator, number
 from reports.inputs import ReportInputs, group_sizes, last_month_row, team_names
 from reports.status import status_reasons
@@ -60,22 +61,31 @@ def _missed_targets(t: Translator, inputs: ReportInputs, row: dict, sizes: dict)
     return " ".join(part for part in (unknown, said) if part)
 
 
-def _moves(t: Translator, inputs: ReportInputs, scope: list[str], names: dict[str, str]) -> str:
+MOVES_LISTED = 3
+
+
+def _moves(t: Translator, inputs: ReportInputs, scope: list[str], names: dict[str, str] | None = None) -> str:
     """The largest changes on last month among `scope` (team ids, CENTER), declines first: only those beyond
-    sampling noise (|z| or Welch |t| ≥ 1.96), each with both months' n; a move within noise is never called out."""
+    sampling noise (|z| or Welch |t| ≥ 1.96), each with both months' n; a move within noise is never called out.
+    Without `names`, the scope is the reader's own team, which needs no naming. Says how many there are in all
+    when it lists only the largest, so that the arrows of the tables never outnumber the brief unexplained."""
     moves = []
     for team_id in scope:
         for field in MOVES:
             change = month_change(inputs.trend, inputs.month, team_id, field)
             if change is None or not change.beyond_noise:
                 continue
-            key = "brief_move_up" if change.delta > 0 else "brief_move_down"
+            key = ("brief_move_up" if change.delta > 0 else "brief_move_down") if names is not None \
+                else ("brief_own_move_up" if change.delta > 0 else "brief_own_move_down")
             moves.append((change.delta > 0, -abs(change.test.statistic), t(
-                key, who=names.get(team_id, team_id), kpi=t(field), change=change_text(t, change, unsigned=True),
+                key, who=(names or {}).get(team_id, team_id), kpi=t(field), change=change_text(t, change, unsigned=True),
                 before=t.value(field, change.before), value=t.value(field, change.now),
                 n_before=f"{change.test.n_before:,}", n=f"{change.test.n_now:,}")))
     moves.sort(key=lambda move: move[:2])
-    return t("brief_moves", items=t.join([text for _, _, text in moves[:2]])) if moves else ""
+    items = t.join([text for _, _, text in moves[:MOVES_LISTED]])
+    if len(moves) > MOVES_LISTED:
+        return t("brief_moves_more", shown=MOVES_LISTED, count=len(moves), items=items)
+    return t("brief_moves", items=items) if moves else ""
 
 
 def _worse(t: Translator, inputs: ReportInputs, names: dict[str, str], scope: list[str]) -> str:
@@ -151,7 +161,10 @@ def center_brief(inputs: ReportInputs) -> list[str]:
                            agents=f"{sizes[CENTER]['headcount']:,}", new_hires=new_hires.height))
 
     counts = [(award, inputs.winners.filter(pl.col("award") == award).height) for award in AWARDS]
-    sentences.append(t("brief_awards_center", count=inputs.winners.height, agents=inputs.winners["agent_id"].n_unique(),
+    # beyond TEAMS_IN_FULL teams Awards counts the perfect-attendance winners per site instead of naming them
+    bounded = health.height > TEAMS_IN_FULL
+    sentences.append(t("brief_awards_center_bounded" if bounded else "brief_awards_center", count=inputs.winners.height,
+                       agents=inputs.winners["agent_id"].n_unique(),
                        items=t.join([f"{t(f'award_{award}')} {count}" for award, count in counts if count]))
                      if inputs.winners.height else t("brief_no_awards"))
     sentences.append(_data(t, inputs))
@@ -187,7 +200,7 @@ def team_brief(inputs: ReportInputs, team_id: str) -> list[str]:
               complaint=r["complaint_id"], status=t(f"complaint_status_{r['complaint_status']}"))
             for r in premature.iter_rows(named=True)])))
     sentences.append(_missed_targets(t, inputs, row, sizes))
-    sentences.append(_moves(t, inputs, [team_id], {team_id: t("brief_your_team")}))
+    sentences.append(_moves(t, inputs, [team_id]))
 
     coached = inputs.coaching.filter(pl.col("on_coaching_list")).sort("agent_name")
     new_hires = inputs.coaching.filter(pl.col("new_hire")).sort("agent_name")  # all of them, as the center brief counts

@@ -13,13 +13,15 @@ import polars as pl
 
 from core.calendar import WEEKDAYS
 from core.policy import Policy
-from metrics.awards import AWARDS
+from metrics.awards import AWARDS, LuckyDraw
 from metrics.coaching import followup_by_team
-from metrics.health import CENTER
+from metrics.health import CENTER, SEVERE_PENALTIES
 from reports.brief import center_brief, coaching_reason, team_brief
 from reports.charts import Line, Panel, small_multiples, trend_panels
-from reports.i18n import MISSING, Translator, number, percent, signed, unbroken_names, with_n
+from reports.i18n import MISSING, Translator, award_deed, number, percent, signed, unbroken_names, with_n
 from reports.changes import arrow, change_between, change_text, month_change, subtracts
+from reports.comparison import (BEST_AND_WORST, TEAM_COMPARISON_FILE, TEAMS_IN_FULL, best_and_worst,
+                                team_comparison_frame, site_figures, team_composites)
 from reports.inputs import ReportInputs, group_sizes, last_month_row, month_row, team_names
 from reports.status import status_why
 from reports.stamp import GENERATED_AT
@@ -128,6 +130,15 @@ def _status(t: Translator, status: str) -> str:
     return t(f"status_{status}")
 
 
+STATUS_FIRST = ("red", "amber", "green")  # the team comparison's order: what to act on first
+
+
+def by_status(rows: list[dict]) -> list[dict]:
+    """`rows` red first, then amber, then green; within a status in the order given (by team id). A stable sort."""
+    return sorted(rows, key=lambda row: STATUS_FIRST.index(row["status"]) if row["status"] in STATUS_FIRST
+                  else len(STATUS_FIRST))
+
+
 def _health_row(t: Translator, row: dict, names: dict, policy: Policy | None = None, sizes: dict | None = None) -> dict:
     return {
         "team": t("center_all") if row["team_id"] == CENTER else names.get(row["team_id"], row["team_id"]),
@@ -169,11 +180,18 @@ def complaint_rows(t: Translator, complaints: pl.DataFrame, inputs: ReportInputs
         **{f"substantiated_{s}": (substantiated & (pl.col("severity") == s)).sum() for s in SEVERITIES},
         still_open=pl.col("status").is_in(["open", "investigating"]).sum(),
     )
-    found = {row[by]: row for row in table.iter_rows(named=True)}
+    # a group with nothing to count this month (a complaint closed unsubstantiated, received earlier) is no row
+    found = {row[by]: row for row in table.iter_rows(named=True) if any(row[k] for k in COMPLAINT_FIGURES)}
     order = list(every or []) + sorted((g for g in found if g not in (every or [])),
                                        key=lambda g: (-found[g]["received"], str(g)))
     return [{"label": labels.get(group, group), **{k: found.get(group, {}).get(k, 0) for k in COMPLAINT_FIGURES}}
             for group in order]
+
+
+def team_complaints(inputs: ReportInputs) -> pl.DataFrame:
+    """The month's complaints with their agent's team_id ("" for a complaint attributed to no agent)."""
+    return inputs.complaints.join(inputs.scorecard.select("agent_id", "team_id"), on="agent_id", how="left") \
+        .with_columns(team_id=pl.col("team_id").fill_null(""))
 
 
 def _complaint_total(rows: list[dict], t: Translator) -> dict:
@@ -191,6 +209,21 @@ def deduction_rows(t: Translator, deductions: pl.DataFrame) -> list[dict]:
         rows.append({"category": t(f"deduction_{category}"), "points": number(row["points"], 0), "count": row["items"],
                      "share": percent(row["points"] / total) if total else MISSING})
     return rows
+
+
+def award_reasons(t: Translator, inputs: ReportInputs):
+    """`reason(award, winner)`: why `winner` (an awards.csv row) won, worded in the report's language from the
+    agent's scorecard row. awards.csv words it in the language of the run that wrote it; a report rendered in
+    another language from the same month's inputs would otherwise print that language's sentence. The row's own
+    words when the agent has no scorecard row."""
+    winners = inputs.scorecard.filter(pl.col("agent_id").is_in(inputs.winners["agent_id"].to_list()))
+    by_agent = {row["agent_id"]: row for row in winners.iter_rows(named=True)}
+    draw = LuckyDraw(inputs.draw_seed, range(inputs.draw_pool_size), [])  # the deed names the pool's size only
+
+    def reason(award: str, winner: dict) -> str:
+        agent = by_agent.get(winner["agent_id"])
+        return award_deed(t, award, agent, draw) if agent is not None else winner["reason"]
+    return reason
 
 
 def _item(code: str, name: str | None) -> str:
@@ -217,8 +250,9 @@ def coaching_section(t: Translator, inputs: ReportInputs, team_id: str, by_agent
          "focus": [t("focus_item", item=_item(item["item_code"], item["item_name"]),
                      category=t(f"deduction_{item['category']}"), times=item["times"], points=_points(item["points"]))
                    for item in row["focus_items"] or []],
-         "buddy": row["buddy_agent_name"] or t("none")}
-        for row in plan.filter(pl.col("on_coaching_list") | pl.col("new_hire")).iter_rows(named=True)
+         "buddy": row["buddy_agent_name"] or t("buddy_none")}
+        # in the order the brief names them
+        for row in plan.filter(pl.col("on_coaching_list") | pl.col("new_hire")).sort("agent_name").iter_rows(named=True)
     ]
     watched = [{"name": row["agent_name"],
                 "qa_score": with_n(number(by_agent[row["agent_id"]]["qa_score"]), row["qa_evals"])}
@@ -265,13 +299,7 @@ def ranking_note(t: Translator, card: pl.DataFrame, policy: Policy) -> str:
 RANK_ORDER = [pl.col("team_rank").is_null(), "team_rank", "agent_id"]  # the team's best first, the unranked last
 
 
-def cohort_sizes(scorecard: pl.DataFrame) -> dict[str, int]:
-    """Ranked agents per shift cohort in the whole center: what a cohort rank is out of."""
-    ranked = scorecard.filter(pl.col("cohort_rank").is_not_null())
-    return dict(ranked.group_by("shift_pattern").len().iter_rows())
-
-
-def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy, sizes: dict[str, int]) -> list[dict]:
+def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy) -> list[dict]:
     rows = []
     ordered = card.sort(RANK_ORDER)
     for row in ordered.iter_rows(named=True):
@@ -295,7 +323,7 @@ def _scorecard_rows(t: Translator, card: pl.DataFrame, policy: Policy, sizes: di
             "quality": percent(row["quality"]), "satisfaction": percent(row["satisfaction"]),
             "attendance_component": percent(row["attendance"]), "conduct": percent(row["conduct"]),
             "composite": number(row["composite"]),
-            "team_rank": row["team_rank"] or MISSING, "cohort_rank": t("rank_of", rank=row["cohort_rank"], size=sizes[row["shift_pattern"]])
+            "team_rank": row["team_rank"] or MISSING, "cohort_rank": t("rank_of", rank=row["cohort_rank"], size=row["cohort_size"])
             if row["cohort_rank"] else MISSING,
             "cohort_percentile": percent(row["cohort_percentile"], 0),
             "delta": signed(row["composite_delta"]),
@@ -469,39 +497,44 @@ def center_context(inputs: ReportInputs) -> dict:
             return t("n_last_month", n=f"{moved[field].test.n_before:,}").strip() if arrow(moved[field]) else ""
 
         teams.append({
+            "team_id": team["team_id"],
             "team": team["team_name"], "supervisor": team["supervisor_name"], "headcount": row["headcount"],
             "csat": with_n(percent(row["csat"]), n["csat_responses"], policy.min_csat_responses),
+            # each change in its own column, signed as the brief words it (reports/changes.py change_text)
             "csat_change": marked(change_text(t, moved["csat"]), "csat") if moved["csat"] else MISSING,
             "csat_before": before_n("csat") if moved["csat"] else "",
-            "qa_score": marked(with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals), "qa_score"),
-            "qa_score_before": before_n("qa_score"),
+            "qa_score": with_n(number(row["qa_score"]), n["qa_evals"], policy.min_qa_evals),
+            "qa_change": marked(change_text(t, moved["qa_score"]), "qa_score") if moved["qa_score"] else MISSING,
+            "qa_change_before": before_n("qa_score") if moved["qa_score"] else "",
             "attendance": marked(with_n(percent(row["attendance_rate"]), n["required_shifts"]), "attendance_rate"),
             "attendance_before": before_n("attendance_rate"),
             "why": status_why(t, row, policy, n),
             "ranked": t("ranked_of", ranked=n["ranked_count"], total=row["headcount"]),
             "status": row["status"], "status_label": _status(t, row["status"]),
         })
+    teams = by_status(teams)
 
     penalized = set(inputs.scorecard.filter(pl.col("penalties") > 0)["agent_id"].to_list())
     composite = dict(inputs.scorecard.select("agent_id", "composite").iter_rows())
-    awards, kept_private = [], 0
+    awards, kept_private, reason = [], dict.fromkeys(AWARDS, 0), award_reasons(t, inputs)
     for award in AWARDS:
         won = inputs.winners.filter(pl.col("award") == award)
         if award == "service_star":  # the best first; the other awards keep their own order (the draw's, say)
             won = won.sort(pl.col("agent_id").replace_strict(composite, default=None), descending=True)
         for row in won.iter_rows(named=True):
             if row["agent_id"] in penalized:
-                kept_private += 1  # praise in public only those with a clean month
+                kept_private[award] += 1  # praise in public only those with a clean month
                 continue
-            awards.append({"award": t(f"award_{award}"), "name": row["agent_name"],
-                           "team": names.get(row["team_id"], row["team_id"]), "reason": row["reason"]})
+            awards.append({"award": t(f"award_{award}"), "award_code": award, "name": row["agent_name"],
+                           "team": names.get(row["team_id"], row["team_id"]),
+                           "reason": reason(award, row)})
 
     staffed = [team_id for team_id in names if team_id in sizes]
-    complaints = inputs.complaints.join(inputs.scorecard.select("agent_id", "team_id"), on="agent_id", how="left") \
-        .with_columns(team_id=pl.col("team_id").fill_null(""))
+    complaints = team_complaints(inputs)
     complaint_table = complaint_rows(t, complaints, inputs, "team_id", {**names, "": t("unattributed")}, staffed)
-    return {
+    context = {
         **_common(inputs, t, t("center_report")),
+        "bounded": False,  # every team listed; beyond TEAMS_IN_FULL teams, _bounded_listing's tables instead
         "brief": center_brief(inputs),
         "kpis": _kpi_tiles(t, policy, health[CENTER], sizes[CENTER], month_row(inputs.trend, inputs.month, CENTER),
                            last_month_row(inputs.trend, inputs.month, CENTER)),
@@ -530,7 +563,8 @@ def center_context(inputs: ReportInputs) -> dict:
         "deduction_points": number(inputs.deductions["points"].sum(), 0),
         "deduction_evaluations": inputs.deductions["evaluation_id"].n_unique(),
         "awards": awards,
-        "awards_kept_private": kept_private,
+        "awards_kept_private": sum(kept_private.values()),
+        "award_sites": [],  # every winner named; beyond TEAMS_IN_FULL teams, _bounded_awards counts some per site
         "lucky_draw": t("lucky_draw_text", count=inputs.winners.filter(pl.col("award") == "lucky_draw").height,
                         pool=inputs.draw_pool_size),
         "draw_recipe": t("draw_recipe", salt=policy.lucky_draw_salt, month=str(inputs.month), seed=inputs.draw_seed,
@@ -556,6 +590,119 @@ def center_context(inputs: ReportInputs) -> dict:
             .iter_rows(named=True)],
         "policy": policy_rows(t, policy),
     }
+    if len(teams) > TEAMS_IN_FULL:  # SPEC §14: readable at any size, every team in team_comparison.csv
+        context.update(_bounded_listing(t, inputs, teams, health, complaints))
+        context.update(_bounded_awards(t, inputs, awards, kept_private))
+    # the † footnote only where a figure of the report carries a †
+    context["small_sample_shown"] = _holds(context, SMALL_SAMPLE_MARK, skip={"small_sample_note"})
+    return context
+
+
+SMALL_SAMPLE_MARK = "†"
+
+
+def _holds(value, mark: str, skip: frozenset | set = frozenset()) -> bool:
+    """Whether any text in `value` (a context: dicts, lists, strings) holds `mark`, `skip`'s keys aside."""
+    if isinstance(value, str):
+        return mark in value
+    if isinstance(value, dict):
+        return any(_holds(item, mark) for key, item in value.items() if key not in skip)
+    if isinstance(value, (list, tuple)):
+        return any(_holds(item, mark) for item in value)
+    return False
+
+
+def _bounded_listing(t: Translator, inputs: ReportInputs, teams: list[dict], health: dict, complaints: pl.DataFrame
+                     ) -> dict:
+    """The center report's team tables beyond TEAMS_IN_FULL teams (SPEC §14): each site; the red and amber teams
+    in full (figures and reasons), red first; the BEST_AND_WORST best and worst teams by composite; the health
+    table for the red and amber teams and the center; complaints and the coaching follow-up per site (sums of all
+    teams, so totals still add up). Every team's figures are in team_comparison.csv, which the director's email
+    attaches."""
+    comparison = team_comparison_frame(inputs)
+    by_id = {row["team_id"]: row for row in teams}
+    figures = {row["team_id"]: row for row in comparison.iter_rows(named=True)}
+    urgent = [row["team_id"] for status in ("red", "amber") for row in teams if row["status"] == status]
+    composites = team_composites(inputs.scorecard)
+    best, worst = best_and_worst(composites)
+
+    def ranked_row(team_id: str) -> dict:
+        row, shown = figures[team_id], by_id[team_id]
+        return {"rank": str(row["composite_rank"]), "team": shown["team"],
+                "site": row["site"], "composite": with_n(number(row["team_composite"]), row["ranked_agents"]),
+                "csat": shown["csat"], "qa_score": shown["qa_score"], "attendance": shown["attendance"],
+                "status": shown["status"], "status_label": shown["status_label"],
+                "flags": t.join([t.flag(flag, health[team_id]) for flag in (row["flags"] or "").split(";") if flag])}
+
+    sites = [{"site": row["site"], "teams": row["teams"], "headcount": f"{row['headcount']:,}",
+              "red": row["red"], "amber": row["amber"], "green": row["green"],
+              "csat": with_n(percent(row["csat"]), row["csat_responses"], inputs.policy.min_csat_responses),
+              "qa_score": with_n(number(row["qa_score"]), row["qa_evals"]),
+              "attendance": with_n(percent(row["attendance_rate"]), row["required_shifts"]),
+              "composite": number(row["team_composite"])}
+             for row in site_figures(comparison).iter_rows(named=True)]
+    site_of = dict(inputs.teams.select("team_id", "site").iter_rows())
+    site_names = sorted({site_of[team_id] for team_id in by_id})
+    by_site = complaints.with_columns(site=pl.col("team_id").replace_strict(site_of, default=""))
+    complaint_table = complaint_rows(t, by_site, inputs, "site", {"": t("unattributed")}, site_names)
+    followup = followup_by_team(inputs.followup).with_columns(
+        site=pl.col("team_id").replace_strict(site_of, default="")).group_by("site").agg(
+        pl.col("last_month", "left", "off_list", "still_listed").sum()).sort("site")
+    red = sum(1 for team_id in urgent if by_id[team_id]["status"] == "red")
+    return {
+        "bounded": True,
+        "teams": [by_id[team_id] for team_id in urgent],
+        "sites": sites,
+        "sites_lead": t("sites_lead", teams=len(teams), sites=len(sites)),
+        "teams_lead": t("teams_in_full_lead" if len(urgent) < len(teams) else "teams_in_full_lead_all",
+                        listed=len(urgent), total=len(teams), red=red, amber=len(urgent) - red,
+                        rest=len(teams) - len(urgent), file=TEAM_COMPARISON_FILE),
+        "ranked_title": t("best_worst_title", n=BEST_AND_WORST),
+        "ranked_lead": t("best_worst_lead", ranked=len(composites), total=len(teams)),
+        "best": [ranked_row(team_id) for team_id in best],
+        "worst": [ranked_row(team_id) for team_id in worst],
+        "csv_pointer": t("team_comparison_pointer", file=TEAM_COMPARISON_FILE, total=len(teams)),
+        # the teams' figures only: why each is red or amber is in the team comparison just above
+        "health": [{**_health_row(t, health[team_id], team_names(inputs)), "flags": ""} for team_id in urgent]
+        + [_health_row(t, health[CENTER], {}, inputs.policy, group_sizes(inputs.scorecard)[CENTER])],
+        "health_lead": t("health_bounded_lead", listed=len(urgent), total=len(teams), file=TEAM_COMPARISON_FILE),
+        "complaints": complaint_table,
+        "complaints_total": _complaint_total(complaint_table, t),
+        "complaints_title": t("complaints_by_site"),
+        "followup": [{"team": row["site"] or t("unattributed"), "listed": row["last_month"], "left": row["left"],
+                      "off_list": row["off_list"], "still_listed": row["still_listed"],
+                      "share": percent(row["off_list"] / row["last_month"] if row["last_month"] else None, 0)}
+                     for row in followup.iter_rows(named=True)],
+        "followup_title": t("followup_by_site"),
+        "followup_lead": t("followup_by_site_lead", file=TEAM_COMPARISON_FILE),
+    }
+
+
+UNNAMED_BEYOND_FULL = "perfect_attendance"  # beyond TEAMS_IN_FULL teams its winners are counted, not named
+AWARDS_FILE = "awards.csv"
+
+
+def _bounded_awards(t: Translator, inputs: ReportInputs, awards: list[dict], kept_private: dict[str, int]) -> dict:
+    """The awards beyond TEAMS_IN_FULL teams (SPEC §14): each award's winners counted per site; the winners of every
+    award but perfect attendance still named with their deeds (a few each); perfect attendance, which a large
+    center gives to hundreds, named in each team's report and in awards.csv only, as a sentence says."""
+    site_of = dict(inputs.teams.select("team_id", "site").iter_rows())
+    winners = inputs.winners.with_columns(site=pl.col("team_id").replace_strict(site_of, default=""))
+    counts = {(row["site"], row["award"]): row["len"] for row in winners.group_by("site", "award").len()
+              .iter_rows(named=True)}
+    sites = sorted({site for site, _ in counts} | {site_of[team_id] for team_id in inputs.health["team_id"]
+                                                   if team_id in site_of})
+    unnamed = inputs.winners.filter(pl.col("award") == UNNAMED_BEYOND_FULL).height
+    return {
+        "awards": [row for row in awards if row["award_code"] != UNNAMED_BEYOND_FULL],
+        "awards_kept_private": sum(count for award, count in kept_private.items() if award != UNNAMED_BEYOND_FULL),
+        "award_sites": [{"site": site or t("unattributed"), "cells": [counts.get((site, award), 0) for award in AWARDS]}
+                        for site in sites],
+        "award_sites_total": [sum(counts.get((site, award), 0) for site in sites) for award in AWARDS],
+        "award_sites_lead": t("award_sites_lead", file=AWARDS_FILE),
+        "awards_unnamed": t("awards_named_in_team_reports", count=unnamed, award=t(f"award_{UNNAMED_BEYOND_FULL}"),
+                            file=AWARDS_FILE) if unnamed else "",
+    }
 
 
 def team_context(inputs: ReportInputs, team_id: str) -> dict:
@@ -571,7 +718,8 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
     by_agent = {row["agent_id"]: row for row in card.iter_rows(named=True)}
     coaching = coaching_section(t, inputs, team_id, by_agent)
     penalties = [
-        {"name": names[row["agent_id"]], "category": t(f"category_{row['category']}"),
+        {"name": names[row["agent_id"]], "category": t("severe_category", category=t(f"category_{row['category']}"))
+         if row["category"] in SEVERE_PENALTIES else t(f"category_{row['category']}"),
          "action_date": str(row["action_date"]), "incident_date": str(row["incident_date"]),
          "lag": (row["action_date"] - row["incident_date"]).days, "reason_code": t.code("reason_code",
                                                                                           row["reason_code"]),
@@ -583,6 +731,7 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
     mine = inputs.complaints.filter(pl.col("agent_id").is_in(list(members)))
     attention = card.filter(pl.col("ranked") & (pl.col("cohort_percentile") >= 0.9) & (pl.col("penalties") >= 1))
     title = t("team_report", team=team["team_name"])
+    reason = award_reasons(t, inputs)
     return {
         **_common(inputs, t, title),
         "team": team,
@@ -592,10 +741,11 @@ def team_context(inputs: ReportInputs, team_id: str) -> dict:
         "health": _health_row(t, health, {team_id: team["team_name"]}, policy, sizes),
         "chart": chart,
         "chart_title": t("trend_team", n=chart_months),
-        "scorecards": _scorecard_rows(t, card, policy, cohort_sizes(inputs.scorecard)),
+        "scorecards": _scorecard_rows(t, card, policy),
         "ranking_note": ranking_note(t, card, policy),
         "eligibility": _eligibility_rows(t, inputs, card),
-        "winners": [{"award": t(f"award_{row['award']}"), "name": row["agent_name"], "reason": row["reason"]}
+        "winners": [{"award": t(f"award_{row['award']}"), "name": row["agent_name"],
+                     "reason": reason(row["award"], row)}
                     for row in inputs.winners.filter(pl.col("team_id") == team_id).iter_rows(named=True)],
         **coaching,
         "penalties": penalties,

@@ -23,7 +23,8 @@ def _reason(t: Translator, flag: str, name: str, limit: str, row: dict, policy: 
         n = (sizes or {}).get("csat_responses", row.get("csat_responses"))
         return t("status_why_csat", value=percent(row[name]), n=f"{n:,}" if n is not None else "?", limit=limit_text)
     if name == "untimely_action_share":
-        return t("status_why_untimely_action_share", value=percent(row[name], 0), n=row["penalties"] + row["rewards"],
+        n = row["penalties"] + row["rewards"]
+        return t("status_why_untimely_action_share", count=round(row[name] * n), value=percent(row[name], 0), n=n,
                  days=policy.timely_days)
     if name == "qa_coverage":
         return t("status_why_qa_coverage", value=percent(row[name], 0), n=row["headcount"], min=policy.min_qa_evals,

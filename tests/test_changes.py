@@ -114,6 +114,22 @@ def test_the_brief_calls_out_a_change_beyond_noise_and_not_a_larger_one_within_i
     assert "Alpha满意度下降 11.0 个百分点，至 75.0%（n：上月 100，本月 100）" in zh and "Beta" not in zh
     # within noise everywhere: no sentence at all
     assert _moves(EN, _inputs(trend), ["T2"], {"T2": "Beta"}) == ""
+    # the reader's own team is not named before each of its changes
+    assert _moves(EN, _inputs(trend), ["T1"]) == ("Changes since last month beyond sampling noise: CSAT fell 11.0 pt "
+                                                  "to 75.0% (n=100 last month, 100 now).")
+
+
+def test_the_brief_lists_the_three_largest_changes_and_says_how_many_there_are():
+    # 90/100 → 70/100 (z ≈ −3.4), 85 → 70 (z ≈ −2.5), 80 → 95 (+ z ≈ 3.2), 88 → 75 (z ≈ −2.4): four beyond noise
+    rows = [(team, before, now) for team, before, now in (("T1", 90, 70), ("T2", 85, 70), ("T3", 80, 95), ("T4", 88, 75))]
+    trend = _trend([row for team, before, now in rows
+                    for row in (_csat("2026-09", team, before, 100), _csat("2026-10", team, now, 100))])
+    said = _moves(EN, _inputs(trend), ["T1", "T2", "T3", "T4"], {"T1": "A", "T2": "B", "T3": "C", "T4": "D"})
+    assert said.startswith("Changes since last month beyond sampling noise, the largest 3 of 4 (all are marked ▲ or "
+                           "▼ in the tables): A: CSAT fell 20.0 pt")
+    assert "B: CSAT fell 15.0 pt" in said and "D: CSAT fell 13.0 pt" in said and "C:" not in said  # declines first
+    assert "最大的 3 项" in _moves(ZH, _inputs(trend), ["T1", "T2", "T3", "T4"], {"T1": "A", "T2": "B", "T3": "C",
+                                                                                  "T4": "D"})
 
 
 def test_the_brief_and_the_card_print_one_number_for_one_change():
@@ -145,7 +161,7 @@ RED_AND_AMBER = {"team_id": "T1", "status": "red", "headcount": 20, "penalties":
 def test_a_status_says_why_red_apart_from_amber_with_what_to_do():
     assert status_why(EN, RED_AND_AMBER, Policy(), {"csat_responses": 200}) == (
         "Red: 1 penalty issued on a complaint not yet substantiated: review it. Also amber: CSAT 93.0% (n=200) "
-        "under the 96% target: listen to the low-rated contacts; 30% of 10 rewards and penalties given more than "
+        "under the 96% target: listen to the low-rated contacts; 3 of 10 rewards and penalties (30%) given more than "
         "7 days after the event: act sooner.")
     assert status_why(ZH, RED_AND_AMBER, Policy(), {"csat_responses": 200}).startswith(
         "红色原因：1 次处罚所依据的投诉尚未认定属实：请复核该处罚。另有黄色原因：满意度 93.0%（n=200）低于目标 96%")

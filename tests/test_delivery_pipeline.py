@@ -89,8 +89,9 @@ def test_each_manager_gets_their_reports_once(setup, server):
     assert teams.filter(pl.col("team_id") == "T04")["supervisor_email"].is_null().all()
 
     # T04 has no supervisor_email: its report rides with the center report, to each center recipient (SPEC §11).
-    expected = {"director@example.com": ["center_report.pdf", "teams/T04.pdf"],
-                "s001@example.com": ["center_report.pdf", "teams/T01.pdf", "teams/T04.pdf"],
+    # The director's message also carries team_comparison.csv (SPEC §14).
+    expected = {"director@example.com": ["center_report.pdf", "team_comparison.csv", "teams/T04.pdf"],
+                "s001@example.com": ["center_report.pdf", "team_comparison.csv", "teams/T01.pdf", "teams/T04.pdf"],
                 "s002@example.com": ["teams/T02.pdf"], "s003@example.com": ["teams/T03.pdf"]}
     names = dict(teams.select("team_id", "team_name").iter_rows())
     for recipient, message in by_recipient.items():
@@ -99,7 +100,7 @@ def test_each_manager_gets_their_reports_once(setup, server):
         assert [part.get_filename() for part in attachments] == [
             f"ccpulse_{MONTH}_" + name.replace("teams/", "team_") for name in expected[recipient]]
         for part, name in zip(attachments, expected[recipient]):
-            assert part.get_content() == (month_dir / name).read_bytes()
+            assert part.get_payload(decode=True) == (month_dir / name).read_bytes()
         body = message.get_body(("plain",)).get_content()
         assert "In brief:" in body and "(n=" in body  # the report's own In brief opens the email
     statuses = {entry.team_id: entry.status for entry in read_manifest(month_dir).values()}
@@ -110,7 +111,8 @@ def test_each_manager_gets_their_reports_once(setup, server):
 
     log = _log(month_dir)
     sent = log.filter(pl.col("status") == "sent")
-    assert sent.height == 7 and set(sent["kind"]) == {"first"} and set(sent["transport"]) == {"smtp"}
+    # 5 reports + T04's forwarded to the two center recipients, and team_comparison.csv to each of them
+    assert sent.height == 9 and set(sent["kind"]) == {"first"} and set(sent["transport"]) == {"smtp"}
     for row in sent.iter_rows(named=True):
         assert row["sha256"] == hashlib.sha256((month_dir / row["report"]).read_bytes()).hexdigest()
     assert log.filter(pl.col("status") == "no_address")["report"].to_list() == ["teams/T04.pdf"]

@@ -1,5 +1,6 @@
 """The PDFs read back as a director and a supervisor would read them (SPEC §10)."""
 
+import dataclasses
 import json
 import pickle
 import re
@@ -423,3 +424,40 @@ def test_the_reports_lay_out_word_for_word_as_with_weasyprints_own_user_agent_sh
         ours, weasyprints = laid_out[name, "ours"], laid_out[name, "weasyprint"]
         assert len(ours[0]) > 300 and ours[1], name
         assert ours == weasyprints, name
+
+
+def test_a_cohort_rank_is_out_of_the_whole_centers_cohort_not_the_teams(month_out):
+    """'5 of 14': the 14 ranked agents on that shift across the center (SPEC §5), never the team's few."""
+    inputs = pickle.loads((month_out / ".intermediate" / "report_inputs.pickle").read_bytes())
+    card = inputs.scorecard
+    center_cohorts = dict(card.filter(pl.col("cohort_rank").is_not_null()).group_by("shift_pattern").len().iter_rows())
+    team_id = sorted(card["team_id"].unique())[0]
+    rows = team_context(inputs.by_team([team_id])[team_id], team_id)["scorecards"]
+    names = dict(card.select("agent_name", "shift_pattern").iter_rows())
+    ranks = dict(card.select("agent_name", "cohort_rank").iter_rows())
+    ranked = [row for row in rows if row["ranked"]]
+    assert ranked
+    for row in ranked:
+        assert row["cohort_rank"] == f"{ranks[row['name']]} of {center_cohorts[names[row['name']]]}"
+    assert max(center_cohorts.values()) > card.filter(pl.col("team_id") == team_id).height  # the test can tell
+
+
+def test_a_team_report_marks_severe_penalties_and_lists_no_complaint_row_of_zeros(month_out):
+    from metrics.health import SEVERE_PENALTIES
+
+    inputs = pickle.loads((month_out / ".intermediate" / "report_inputs.pickle").read_bytes())
+    teams = sorted(inputs.scorecard["team_id"].unique())
+    marked = plain = 0
+    # the first penalty of the month made a dismissal, so that both kinds are there
+    first = inputs.ledger.with_row_index().filter(pl.col("kind") == "penalty")["index"][0]
+    inputs = dataclasses.replace(inputs, ledger=inputs.ledger.with_row_index().with_columns(
+        category=pl.when(pl.col("index") == first).then(pl.lit("dismissal")).otherwise("category")).drop("index"))
+    for team_id, part in inputs.by_team(teams).items():
+        context = team_context(part, team_id)
+        ledger = part.ledger.filter(pl.col("kind") == "penalty").sort("agent_id", "action_date")
+        for row, category in zip(context["penalties"], ledger["category"], strict=True):
+            assert row["category"].endswith(" (severe)") == (category in SEVERE_PENALTIES), (row, category)
+            marked, plain = marked + (category in SEVERE_PENALTIES), plain + (category not in SEVERE_PENALTIES)
+        assert all(any(row[k] for k in ("received", "substantiated", "still_open")) for row in context["complaints"])
+        assert all(row["buddy"] for row in context["coaching"])
+    assert marked and plain  # the month has both kinds, so the test can tell

@@ -123,7 +123,7 @@ def test_send_uses_the_policy_the_month_was_run_with(month_run, tmp_path, dagste
     messages = _outbox(folder)
     director = messages["director@example.com"]
     assert [part.get_filename() for part in director.iter_attachments()] == [
-        f"ccpulse_{MONTH}_center_report.pdf", *_to_forward(folder)]
+        f"ccpulse_{MONTH}_center_report.pdf", f"ccpulse_{MONTH}_team_comparison.csv", *_to_forward(folder)]
     assert next(director.iter_attachments()).get_content() == (folder / "center_report.pdf").read_bytes()
     teams = _team_names(month_run)
     assert teams  # the generator gives at least one team a supervisor_email
@@ -153,7 +153,7 @@ def test_an_explicit_policy_overrides_the_recorded_one(month_run, tmp_path, dags
     messages = _outbox(folder)
     assert "director@example.com" not in messages
     assert [p.get_filename() for p in messages["other.director@example.com"].iter_attachments()] == [
-        f"ccpulse_{MONTH}_center_report.pdf", *_to_forward(folder)]
+        f"ccpulse_{MONTH}_center_report.pdf", f"ccpulse_{MONTH}_team_comparison.csv", *_to_forward(folder)]
     supervisors = _supervisor_names(month_run)
     for address, team in _team_names(month_run).items():
         message = messages[address]

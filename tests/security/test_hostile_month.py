@@ -114,10 +114,10 @@ def test_every_supervisor_receives_exactly_their_own_teams_report(hostile):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert message["Bcc"] is None and "\n" not in message["Subject"] and "\r" not in message["Subject"]
         (to,) = message["To"].addresses
-        received[to.addr_spec] = [by_sha[hashlib.sha256(part.get_content()).hexdigest()]
+        received[to.addr_spec] = [by_sha[hashlib.sha256(part.get_payload(decode=True)).hexdigest()]
                                   for part in message.iter_attachments()]
     # The director's message carries the center report and every team report that cannot reach its supervisor.
-    expected = {"director@example.com": ["center_report.pdf"]}
+    expected = {"director@example.com": ["center_report.pdf", "team_comparison.csv"]}
     for entry in manifest.values():
         if entry.kind == "team" and entry.address and "\n" not in entry.address:
             address = "li.na@example.com" if "li.na" in entry.address else entry.address
