@@ -1,6 +1,7 @@
 """Group `reports`: the center report and one report per team (SPEC §10), as PDF."""
 
 import datetime as dt
+from dataclasses import replace
 from collections import Counter
 
 import polars as pl
@@ -15,14 +16,18 @@ from core.manifest import CENTER, TEAM, ReportEntry, read_manifest, record_repor
 from core.names import safe_file_names
 from core.output import markdown_preview
 from delivery.addresses import InvalidAddress, parse_addressee, shared_by_several_supervisors
+from assets.storage import INTERMEDIATE
 from ingest.history import TREND_COLUMNS, MonthData, before, earlier_health
 from metrics.changes import group_samples
 from metrics.complaints import first_substantiated, substantiated_before
 from metrics.health import CENTER as CENTER_ID
 from metrics.health import cited_status, unknown_complaint_warnings
 from reports.context import center_context, report_titles, team_context
+from reports.comparison import write_team_comparison
 from reports.inputs import ReportInputs
-from reports.render import Earlier, Rendered, RenderJob, process_renderer, render_many
+from delivery.integrity import BrokenReport, checked_pdf
+from reports.fingerprint import inputs_fingerprint
+from reports.render import Earlier, Rendered, RenderJob, render_many, write_checked
 from schemas.validate import ValidationOutcome
 
 CENTER_REPORT_FILE = "center_report.pdf"
@@ -41,8 +46,10 @@ def health_trend(context: AssetExecutionContext, settings: CcpulseSettings, mana
                  last_month: MonthData | None, last_month_scorecard: pl.DataFrame | None):
     month = partition_month(context.partition_key)
     policy = settings.policy()
+    # Months never run are computed from their data once (last month's from what the run validated), then kept.
     earlier = earlier_health(settings.reader(), settings.month_dir(month).parent, month, settings.mapping(), policy,
-                             complaint_history)
+                             complaint_history, cache_dir=settings.month_dir(month) / INTERMEDIATE / "earlier_health",
+                             validated=last_month)
     trend = pl.concat([earlier, management_health.select(list(TREND_COLUMNS)).cast(TREND_COLUMNS)])
     samples = [group_samples(agent_scorecard, evaluations.valid, policy.min_qa_evals).with_columns(
         month=pl.lit(str(month)))]
@@ -118,13 +125,26 @@ def _earlier(manifest: dict[str, ReportEntry], report: str) -> Earlier:
     return Earlier(entry.fingerprint, entry.generated_at) if entry else Earlier()
 
 
+def _kept(folder, manifest: dict[str, ReportEntry], report: str, inputs: str) -> Rendered | None:
+    """The recorded rendering of `report` when it was made from these very inputs (reports.fingerprint) and its
+    file is still the one recorded: kept as it is, not laid out again (SPEC §14)."""
+    entry = manifest.get(report)
+    if entry is None or not entry.sha256 or entry.inputs != inputs:
+        return None
+    try:
+        checked_pdf(folder / report, entry.sha256)
+    except BrokenReport:
+        return None
+    return Rendered(entry.pages, entry.sha256, entry.fingerprint, entry.generated_at, tuple(entry.summary))
+
+
 def _entry(kind: str, report: str, team_id: str | None, title: str, address: str | None,
-           rendered: Rendered, supervisor_id: str | None = None, **email: object) -> ReportEntry:
+           rendered: Rendered, supervisor_id: str | None = None, inputs: str = "", **email: object) -> ReportEntry:
     """`email`: what the report's email says of it besides its In brief (supervisor_name, status, teams_by_status)."""
     return ReportEntry(report=report, kind=kind, team_id=team_id, title=title, address=address,
                        sha256=rendered.sha256, pages=rendered.pages, fingerprint=rendered.fingerprint,
                        generated_at=rendered.generated_at, summary=list(rendered.summary), supervisor_id=supervisor_id,
-                       **email)
+                       inputs=inputs, **email)
 
 
 def _statuses(inputs: ReportInputs) -> dict[str, str]:
@@ -139,32 +159,50 @@ def _statuses(inputs: ReportInputs) -> dict[str, str]:
     kinds={"pdf", "weasyprint"},
     description="`center_report.pdf` for the director: KPIs against targets and last month, trends, team "
     "comparison, management health, awards, the lucky draw, data-quality and policy appendices. Names agents only "
-    "to praise them. Recorded in `manifest.json` (SHA-256, pages), which delivery checks before sending.",
+    "to praise them. Recorded in `manifest.json` (SHA-256, pages), which delivery checks before sending. Beyond 30 "
+    "teams it lists sites, red and amber teams and the 10 best and worst; `team_comparison.csv`, written beside it "
+    "for every month and recorded in the manifest too, holds every team and goes with the director's email.",
 )
 def center_report(context: AssetExecutionContext, settings: CcpulseSettings, report_inputs: ReportInputs):
     month = partition_month(context.partition_key)
     folder = settings.month_dir(month)
     target = folder / CENTER_REPORT_FILE
-    renderer = process_renderer()
-    refused_before = len(renderer.fetcher.refused)
-    rendered = renderer.render("center.html", center_context(report_inputs), target,
-                               _earlier(read_manifest(folder), CENTER_REPORT_FILE), report_inputs.policy.timezone)
-    release_freed_memory()  # laying out a 500-team report takes ~300 MB, which the run need not keep
+    manifest = read_manifest(folder)
+    inputs = inputs_fingerprint("center.html", center_context.__qualname__, report_inputs)
+    rendered = _kept(folder, manifest, CENTER_REPORT_FILE, inputs)
+    if rendered is None:
+        # Inputs changed, but what the director sees may not have (an agent's name the report does not print):
+        # with the last PDF's checked bytes, an unchanged page is not laid out again.
+        earlier = _earlier(manifest, CENTER_REPORT_FILE)
+        if earlier.fingerprint:
+            try:
+                earlier = replace(earlier, pdf=checked_pdf(target, manifest[CENTER_REPORT_FILE].sha256),
+                                  pages=manifest[CENTER_REPORT_FILE].pages)
+            except BrokenReport:
+                pass
+        job = RenderJob("center.html", center_context, (report_inputs,), earlier, report_inputs.policy.timezone)
+        (rendered,) = render_many([job], lambda _, pdf: write_checked(target, pdf))
+        release_freed_memory()
     statuses = _statuses(report_inputs)
     entry = _entry(CENTER, CENTER_REPORT_FILE, None, report_titles(report_inputs)[CENTER_ID], None, rendered,
-                   status=statuses.pop(CENTER_ID, ""), teams_by_status=dict(Counter(statuses.values())))
+                   inputs=inputs, status=statuses.pop(CENTER_ID, ""), teams_by_status=dict(Counter(statuses.values())))
     record_reports(folder, str(month), CENTER, [entry])
+    # Every team, at any size (SPEC §14): the director's message attaches it, checked like a PDF.
+    table = write_team_comparison(report_inputs, folder)
+    record_reports(folder, str(month), table.kind, [table])
     return MaterializeResult(value=[entry], metadata={
         "path": MetadataValue.path(str(target)), "in_ccpulse_out": f"{month}/{CENTER_REPORT_FILE}",
-        "pages": rendered.pages, "sha256": rendered.sha256,
-        "generated_at": rendered.generated_at, "refused_urls": len(renderer.fetcher.refused) - refused_before})
+        "pages": rendered.pages, "sha256": rendered.sha256, "team_comparison_sha256": table.sha256,
+        "generated_at": rendered.generated_at, "refused_urls": rendered.refused_urls,
+        "laid_out": "no: its inputs are unchanged" if not rendered.cpu_seconds else f"{rendered.cpu_seconds:.1f} s of CPU"})
 
 
 @monthly_asset(
     group_name="reports",
     kinds={"pdf", "weasyprint"},
     description="`teams/<team>.pdf`, one per team with active agents, for its supervisor only: KPIs and trend, "
-    "every agent's scorecard, award eligibility, coaching and buddies, penalties by agent. Rendered in parallel. "
+    "every agent's scorecard, award eligibility, coaching and buddies, penalties by agent. Laid out on the render "
+    "cluster (Dask); a report whose inputs are those recorded, and whose file is the one recorded, is kept (SPEC §14). "
     "File names come from the team ids by the SPEC §2 rule; `manifest.json` records which file is whose.",
 )
 def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, report_inputs: ReportInputs):
@@ -177,24 +215,34 @@ def team_reports(context: AssetExecutionContext, settings: CcpulseSettings, repo
     timezone = report_inputs.policy.timezone
     started = dt.datetime.now()
     per_team = report_inputs.by_team(staffed)
-    release_freed_memory()  # this process only waits while the workers render: at its smallest
-    jobs = [RenderJob("team.html", team_context, (per_team[team_id], team_id), folder / files[team_id],
-                      _earlier(manifest, files[team_id]), timezone) for team_id in staffed]
-    rendered = render_many(jobs)
+    inputs = {team_id: inputs_fingerprint("team.html", team_context.__qualname__, per_team[team_id], team_id)
+              for team_id in staffed}
+    rendered = {team_id: kept for team_id in staffed
+                if (kept := _kept(folder, manifest, files[team_id], inputs[team_id])) is not None}
+    changed = [team_id for team_id in staffed if team_id not in rendered]
+    jobs = [RenderJob("team.html", team_context, (per_team.pop(team_id), team_id), _earlier(manifest, files[team_id]),
+                      timezone) for team_id in changed]
+    del per_team
+    release_freed_memory()  # this process mostly waits while the workers render: at its smallest
+    laid_out = render_many(jobs, lambda position, pdf: write_checked(folder / files[changed[position]], pdf))
+    rendered.update(zip(changed, laid_out))
     seconds = (dt.datetime.now() - started).total_seconds()
     titles = report_titles(report_inputs)
     addresses = dict(report_inputs.teams.select("team_id", "supervisor_email").iter_rows())
     supervisors = dict(report_inputs.teams.select("team_id", "supervisor_id").iter_rows())
     supervisor_names = dict(report_inputs.teams.select("team_id", "supervisor_name").iter_rows())
     statuses = _statuses(report_inputs)
-    entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), result,
-                      supervisors.get(team_id), supervisor_name=supervisor_names.get(team_id),
-                      status=statuses.get(team_id, "")) for team_id, result in zip(staffed, rendered)]
+    entries = [_entry(TEAM, files[team_id], team_id, titles[team_id], addresses.get(team_id), rendered[team_id],
+                      supervisors.get(team_id), inputs[team_id], supervisor_name=supervisor_names.get(team_id),
+                      status=statuses.get(team_id, "")) for team_id in staffed]
     record_reports(folder, str(month), TEAM, entries)
     for stale in set((folder / "teams").glob("*.pdf")) - {folder / entry.report for entry in entries}:
         stale.unlink()  # a team no longer staffed: its old PDF must not be mistaken for this month's
+    cpu = [result.cpu_seconds for result in laid_out]
     return MaterializeResult(value=entries, metadata={
-        "dagster/row_count": len(entries), "pages": sum(r.pages for r in rendered), "seconds": round(seconds, 2),
+        "dagster/row_count": len(entries), "pages": sum(entry.pages for entry in entries), "seconds": round(seconds, 2),
+        "rendered": len(changed), "kept_unchanged": len(entries) - len(changed),
+        "cpu_seconds_per_report": round(sum(cpu) / len(cpu), 3) if cpu else 0.0,
         "unreadable_removed": ", ".join(entry.report for entry in entries if not entry.sha256) or "none",
         "folder": MetadataValue.path(str(folder / "teams")), "in_ccpulse_out": f"{month}/teams",
         "files": MetadataValue.md(markdown_preview(pl.DataFrame(

@@ -1,25 +1,25 @@
 """Render the reports with WeasyPrint: templates and CSS from templates/, nothing from anywhere else.
 
-One FontConfiguration and one parsed stylesheet serve every report a process renders;
-team reports are rendered by a pool of processes, each with its own renderer. Each PDF is
-written whole through a temporary file (SPEC §9), read back and parsed (pypdf), and comes back with its
-SHA-256, page count and content fingerprint, which the manifest records.
+Reports are laid out on a Dask cluster (SPEC §14): a local cluster of processes by default
+(`CCPULSE_RENDER_WORKERS`), the cluster of `CCPULSE_DASK_SCHEDULER` when it is set; one code path
+either way. A worker gets a report's inputs, builds its context (charts included), lays it out,
+parses the PDF it made (pypdf) and returns the bytes; the run writes them whole (SPEC §9), reads
+them back, and records their SHA-256, page count and content fingerprint in the manifest. Workers
+never touch the out folder.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
 import logging
 import mimetypes
 import os
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -31,7 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from core.atomic import write_bytes_atomically
-from core.heap import collect_less_often, settle_after_imports
+from reports.fingerprint import render_environment
 from reports.i18n import Translator
 from reports.stamp import GENERATED_AT, content_fingerprint, generation_time
 
@@ -42,6 +42,8 @@ USER_AGENT_STYLESHEET = TEMPLATES / "ua.css"
 UA_ELEMENTS = frozenset({"html", "head", "meta", "title", "body", "header", "section", "div", "span", "p", "br",
                          "h1", "h2", "h3", "ol", "ul", "li", "table", "thead", "tbody", "tr", "th", "td",
                          "figure", "figcaption", "img"})
+SCHEDULER_SETTING = "CCPULSE_DASK_SCHEDULER"
+WORKERS_SETTING = "CCPULSE_RENDER_WORKERS"
 
 
 class TemplatesOnlyFetcher(URLFetcher):
@@ -72,14 +74,27 @@ class Rendered:
     fingerprint: str
     generated_at: str
     summary: tuple[str, ...] = ()  # the report's In brief: its email opens with it
+    cpu_seconds: float = 0.0  # of laying it out, where it was laid out (0 for a report kept from an earlier run)
+    refused_urls: int = 0
+
+
+@dataclass(frozen=True)
+class LaidOut(Rendered):
+    """A PDF as a worker returns it: its bytes, parsed there, and the render environment it was made in."""
+
+    data: bytes = b""
+    environment: str = ""
 
 
 @dataclass(frozen=True)
 class Earlier:
-    """The same report's last rendering, from the manifest: its time is kept while its content is."""
+    """The same report's last rendering, from the manifest: its time is kept while its content is. With its
+    bytes (`pdf`, checked against the manifest), an unchanged content is not laid out again."""
 
     fingerprint: str = ""
     generated_at: str = ""
+    pdf: bytes = b""
+    pages: int = 0
 
 
 class ReportHTML(HTML):
@@ -97,6 +112,10 @@ class ReportHTML(HTML):
         return [ReportHTML.user_agent_sheet]
 
 
+class UnreadablePdf(RuntimeError):
+    """A PDF that was written but does not read back as the document laid out: it is never recorded."""
+
+
 class Renderer:
     def __init__(self, document_class: type[HTML] = ReportHTML):
         self.fetcher = TemplatesOnlyFetcher()
@@ -110,47 +129,77 @@ class Renderer:
     def html(self, template: str, context: dict) -> str:
         return self.templates.get_template(template).render(t=Translator(context["lang"]), **context)
 
-    def render(self, template: str, context: dict, target: Path, earlier: Earlier, timezone: str) -> Rendered:
-        """Write the PDF of `context` (whose generation time is GENERATED_AT) to `target`."""
+    def lay_out(self, template: str, context: dict, earlier: Earlier, timezone: str) -> LaidOut:
+        """The PDF of `context` (whose generation time is GENERATED_AT), parsed back; its bytes are empty when
+        the PDF does not parse as the pages laid out (it is then never written)."""
+        started, refused_before = time.process_time(), len(self.fetcher.refused)
         html = self.html(template, context)
         fingerprint = content_fingerprint(html, self.design)
+        summary = tuple(context.get("brief", ()))
+        if earlier.pdf and earlier.fingerprint == fingerprint:  # what the reader sees is unchanged: so are its bytes
+            return LaidOut(earlier.pages, hashlib.sha256(earlier.pdf).hexdigest(), fingerprint, earlier.generated_at,
+                           summary, time.process_time() - started, data=earlier.pdf, environment=render_environment())
         generated_at = earlier.generated_at if earlier.fingerprint == fingerprint else generation_time(timezone)
         document = self.document_class(string=html.replace(GENERATED_AT, generated_at), base_url=TEMPLATES.as_uri()
                                        + "/", url_fetcher=self.fetcher).render(stylesheets=[self.stylesheet],
                                                                                font_config=self.fonts)
         data = document.write_pdf()
-        write_bytes_atomically(target, data)
         try:
-            read_back(target, data, len(document.pages))
+            parses_as(data, len(document.pages), template)
         except UnreadablePdf as error:
-            # Nothing unparsed is left to be sent, and one bad file stops no other report: the manifest records
-            # no digest for it, and delivery logs it broken_report and fails the run.
-            target.unlink(missing_ok=True)
-            logging.getLogger(__name__).error("%s: removed, not recorded", error)
-            return Rendered(0, "", fingerprint, generated_at, tuple(context.get("brief", ())))
-        return Rendered(len(document.pages), hashlib.sha256(data).hexdigest(), fingerprint, generated_at,
-                        tuple(context.get("brief", ())))
+            logging.getLogger(__name__).error("%s: not written", error)
+            data = b""
+        return LaidOut(len(document.pages), hashlib.sha256(data).hexdigest() if data else "", fingerprint,
+                       generated_at, summary, time.process_time() - started,
+                       len(self.fetcher.refused) - refused_before, data=data, environment=render_environment())
+
+    def render(self, template: str, context: dict, target: Path, earlier: Earlier, timezone: str) -> Rendered:
+        """Lay out `context` here, in this process, and write it to `target`."""
+        return write_checked(target, self.lay_out(template, context, earlier, timezone))
 
 
-class UnreadablePdf(RuntimeError):
-    """A PDF that was written but does not read back as the document laid out: it is never recorded."""
-
-
-def read_back(target: Path, written: bytes, pages: int) -> None:
-    """The file on disk holds the bytes just written, and a PDF reader (pypdf) finds the laid-out pages in them.
-
-    Checked here, in the render workers, once per file: the manifest then records only checked files, and
-    delivery, which compares each file's SHA-256 with the manifest's, knows it sends checked bytes.
-    """
-    data = target.read_bytes()
-    if data != written:
-        raise UnreadablePdf(f"{target} does not read back as written")
+def parses_as(data: bytes, pages: int, name: str) -> None:
+    """A PDF reader (pypdf) finds the laid-out pages in `data` (done where the PDF was laid out: 18 ms a file)."""
     try:
         found = len(PdfReader(io.BytesIO(data), strict=True).pages)
     except Exception as error:  # pypdf raises several kinds for a damaged file
-        raise UnreadablePdf(f"{target.name} does not parse as a PDF ({error})") from None
+        raise UnreadablePdf(f"{name} does not parse as a PDF ({error})") from None
     if found != pages:
-        raise UnreadablePdf(f"{target.name} parses to {found} pages, WeasyPrint laid out {pages}")
+        raise UnreadablePdf(f"{name} parses to {found} pages, WeasyPrint laid out {pages}")
+
+
+def read_back(target: Path, written: bytes, pages: int) -> None:
+    """The file on disk holds the bytes just written, and a PDF reader (pypdf) finds the laid-out pages in them."""
+    if target.read_bytes() != written:
+        raise UnreadablePdf(f"{target} does not read back as written")
+    parses_as(written, pages, target.name)
+
+
+def write_checked(target: Path, laid_out: LaidOut) -> Rendered:
+    """Write a laid-out PDF whole and read it back. The bytes were parsed where they were laid out: the file
+    holding exactly those bytes is checked. What does not read back is removed and recorded without a digest,
+    so that delivery logs it broken_report and fails the run; one bad file stops no other report."""
+    recorded = Rendered(**{name: getattr(laid_out, name) for name in Rendered.__dataclass_fields__})
+    try:
+        if not laid_out.data:
+            raise UnreadablePdf(f"{target.name} did not parse as a PDF where it was laid out")
+        if _holds(target, laid_out.data):  # the content, time and so bytes of the last run: the file stays as it is
+            return recorded
+        write_bytes_atomically(target, laid_out.data)
+        if target.read_bytes() != laid_out.data:
+            raise UnreadablePdf(f"{target} does not read back as written")
+    except UnreadablePdf as error:
+        target.unlink(missing_ok=True)
+        logging.getLogger(__name__).error("%s: removed, not recorded", error)
+        return replace(recorded, pages=0, sha256="")
+    return recorded
+
+
+def _holds(target: Path, data: bytes) -> bool:
+    try:
+        return not target.is_symlink() and target.is_file() and target.read_bytes() == data
+    except OSError:
+        return False
 
 
 _renderer: Renderer | None = None
@@ -164,100 +213,109 @@ def process_renderer() -> Renderer:
     return _renderer
 
 
-PARENT_POLL_SECONDS = 0.5
-
-
-def _die_with(parent: int) -> None:
-    """End this worker when the process that started it is gone (kill -9 of a run leaves no one to shut the
-    pool down; the worker would wait on its queue forever, holding its memory)."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_SECONDS)
-        os._exit(1)
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
-
-
-def _start_worker(modules: tuple[str, ...], parent: int) -> None:
-    _die_with(parent)  # first: the parent may die while this worker is still importing
-    os.nice(5)  # workers yield the cores to the run's own steps (reading, checks), which run while they start
-    collect_less_often()
-    for module in modules:  # what the jobs' context builders need (polars, matplotlib): loaded before the first job
-        importlib.import_module(module)
-    process_renderer()
-    settle_after_imports()
-
-
 @dataclass(frozen=True)
 class RenderJob:
-    """One PDF: the template, a module-level function that builds its context (charts included, so
-    that they too are drawn in parallel) and that function's arguments, and where it goes."""
+    """One PDF: the template, a module-level function that builds its context (charts included, so that they
+    too are drawn on the cluster) and that function's arguments."""
 
     template: str
     build_context: Callable[..., dict]
     arguments: tuple
-    target: Path
     earlier: Earlier
     timezone: str
 
 
-def _render_job(renderer: Renderer, job: RenderJob) -> Rendered:
-    return renderer.render(job.template, job.build_context(*job.arguments), job.target, job.earlier, job.timezone)
+def lay_out_job(job: RenderJob) -> LaidOut:
+    """Runs on a worker (or in this process): the job's PDF, with the worker's render environment."""
+    return process_renderer().lay_out(job.template, job.build_context(*job.arguments), job.earlier, job.timezone)
 
 
-def _render_in_worker(job: RenderJob) -> Rendered:
-    return _render_job(process_renderer(), job)
-
-
-def _started() -> None:
-    """A job that only makes sure its worker has started."""
-
-
-# Starting a worker process (imports, fonts, stylesheet) costs about as much as rendering two reports:
-# a handful of teams is rendered here, in this process, unless workers were started ahead (start_workers).
-JOBS_PER_WORKER_STARTED = 2
-_early: ProcessPoolExecutor | None = None
-
-
-def _pool(workers: int, modules: tuple[str, ...]) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                               initargs=(modules, os.getpid()))
+class RenderEnvironmentDiffers(RuntimeError):
+    """A worker that lays out with other templates, fonts or code than this run's: its PDFs would not be the
+    ones this run's fingerprints describe."""
 
 
 def worker_count() -> int:
     """CCPULSE_RENDER_WORKERS, else the CPUs this process may run on (a container's cpuset, not the host's); 0
     renders in the run's own process (a small center, where starting workers costs more than it saves)."""
-    configured = os.environ.get("CCPULSE_RENDER_WORKERS", "").strip()
+    configured = os.environ.get(WORKERS_SETTING, "").strip()
     return max(0, int(configured)) if configured else len(os.sched_getaffinity(0))
 
 
+def scheduler_address() -> str:
+    return os.environ.get(SCHEDULER_SETTING, "").strip()
+
+
+def _cluster(workers: int, modules: tuple[str, ...]):
+    from reports.cluster import RenderCluster  # Dask is imported only by a run that renders on it (0.5 s)
+
+    return RenderCluster(workers, modules, scheduler_address())
+
+
+# A run started from the command line starts its cluster first, in the background, so that the workers' start-up
+# (two seconds each) overlaps reading and validation; a run started by Dagster's UI starts one for its step.
+_early: Future | None = None
+
+
 def start_workers(modules: tuple[str, ...] = (), workers: int | None = None) -> None:
-    """Start this process's render workers now, in the background: a command-line run calls this first, so
-    that their start-up (two seconds each) overlaps the run's reading and metrics, which use one core.
-    One command-line run per process: the workers are this process's, shared by nothing else."""
+    """Start this process's render cluster now, in the background. One command-line run per process."""
     global _early
     count = workers or worker_count()
-    if _early is None and count:
-        _early = _pool(count, modules)
-        for _ in range(count):
-            _early.submit(_started)
+    if _early is None and (count or scheduler_address()):
+        _early = Future()
+
+        def connect(started: Future = _early) -> None:
+            try:
+                started.set_result(_cluster(count, modules))
+            except BaseException as error:  # told when the reports are rendered
+                started.set_exception(error)
+
+        threading.Thread(target=connect, name="render-cluster", daemon=True).start()
 
 
 def stop_workers() -> None:
     global _early
     if _early is not None:
-        _early.shutdown(cancel_futures=True)
-        _early = None
+        started, _early = _early, None
+        try:
+            started.result().close()
+        except Exception:  # a cluster that never started has nothing to stop
+            pass
 
 
-def render_many(jobs: list[RenderJob], workers: int | None = None) -> list[Rendered]:
-    """Render the jobs in parallel processes (in this one when they are few and no workers were started
-    ahead); what was written, in job order."""
-    # One job at a time (pool.map's chunk of 1): a report takes about a second, so a worker that finishes early
-    # takes the next one instead of idling while the other works through a long chunk.
-    if _early is not None and jobs:
-        return list(_early.map(_render_in_worker, jobs))
-    workers = min(workers or worker_count(), len(jobs) // JOBS_PER_WORKER_STARTED)
-    if workers <= 1:
-        return [_render_job(process_renderer(), job) for job in jobs]
-    with _pool(workers, tuple(sorted({job.build_context.__module__ for job in jobs}))) as pool:
-        return list(pool.map(_render_in_worker, jobs))
+# Starting a local worker (imports, fonts, stylesheet) costs about as much as laying out two reports: a handful of
+# reports is laid out here, in this process, unless a cluster was started ahead or a remote one is set.
+JOBS_PER_WORKER_STARTED = 2
+
+
+def render_many(jobs: list[RenderJob], write: Callable[[int, LaidOut], Rendered],
+                workers: int | None = None) -> list[Rendered]:
+    """Lay out the jobs on the render cluster and `write` each as it arrives (index, laid out → recorded); what
+    was recorded, in job order. A worker whose render environment is not this run's stops the step."""
+    if not jobs:
+        return []
+    here = render_environment()
+    recorded: list[Rendered | None] = [None] * len(jobs)
+
+    def take(results: Iterator[tuple[int, LaidOut]]) -> None:
+        for position, laid_out in results:
+            if laid_out.environment != here:
+                raise RenderEnvironmentDiffers(
+                    f"a render worker lays out reports with other templates, fonts or code than this run "
+                    f"(its environment {laid_out.environment[:12]}, this run's {here[:12]}): install the same "
+                    "ccpulse release and fonts on the workers as where the run runs (deploy/README.md)")
+            recorded[position] = write(position, laid_out)
+
+    if _early is not None:
+        take(_early.result().lay_out(jobs))
+        return recorded  # type: ignore[return-value]
+    count = min(workers or worker_count(), len(jobs) // JOBS_PER_WORKER_STARTED)
+    if count <= 1 and not scheduler_address():
+        take((position, lay_out_job(job)) for position, job in enumerate(jobs))
+        return recorded  # type: ignore[return-value]
+    cluster = _cluster(max(count, 1), tuple(sorted({job.build_context.__module__ for job in jobs})))
+    try:
+        take(cluster.lay_out(jobs))
+    finally:
+        cluster.close()
+    return recorded  # type: ignore[return-value]
