@@ -11,11 +11,12 @@ names in common use. A character a name needs beyond these comes from the whole 
 in report.css's font-family list: the report is the same, that name's glyphs come from the other face.
 
 The output (reports/templates/fonts/, where the renderer's fetcher may read it) is generated, never committed.
-It is rebuilt only when the files it reads are newer than it. Without it the reports use the whole font.
+It is rebuilt only when what it is made of changes (`.built-for`: its characters, this script, the system font). Without it the reports use the whole font.
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -106,15 +107,26 @@ def build(weight_key: str, weight: str, wanted: set[str]) -> Path:
     return target
 
 
+def built_for(wanted: set[str]) -> str:
+    """What the subset is made of: its characters, this script and the system fonts it cuts. An edit to a
+    template that adds no character (most edits) leaves it as it is: building takes some 40 s."""
+    digest = hashlib.sha256("".join(sorted(wanted)).encode() + Path(__file__).read_bytes())
+    for weight in WEIGHTS.values():
+        file, index = system_font(weight)
+        digest.update(f"{file}\0{index}\0{Path(file).stat().st_size}\0".encode())
+    return digest.hexdigest()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    newest_input = max(path.stat().st_mtime for path in [*sources(), Path(__file__)])
-    targets = [OUT / f"ccpulse-sans-{key}.otf" for key in WEIGHTS]
-    if all(t.exists() and t.stat().st_mtime >= newest_input for t in targets):
-        return
     wanted = characters()
+    stamp, made_of = OUT / ".built-for", built_for(wanted)
+    targets = [OUT / f"ccpulse-sans-{key}.otf" for key in WEIGHTS]
+    if all(t.exists() for t in targets) and stamp.exists() and stamp.read_text() == made_of:
+        return
     for key, weight in WEIGHTS.items():
         print(f"font_subset: {build(key, weight, wanted).relative_to(ROOT)} ({len(wanted):,} characters)")
+    stamp.write_text(made_of)
 
 
 if __name__ == "__main__":
