@@ -18,3 +18,29 @@ def dagster_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def month_in_each_language(tmp_path_factory):
+    """One month (60 agents, last month too, quarantined rows, a lenient evaluator) run in each report language:
+    {language: the month's output folder}. Shared by the page, wording and every-word tests."""
+    from core.months import Month
+    from pipelines.cli import run_month
+    from reports.i18n import LANGUAGES
+    from synthetic.generator import GenerateOptions, generate
+
+    month = Month(2026, 10)
+    data = tmp_path_factory.mktemp("data")
+    generate(GenerateOptions(agents=60, month=month, out=data, months_back=1, seed=26, bad_rows=True,
+                             evaluator_bias=12))
+    folders = {}
+    with pytest.MonkeyPatch.context() as patch:
+        for language in LANGUAGES:
+            policy = tmp_path_factory.mktemp("policy") / "policy.yaml"
+            policy.write_text(f"language: {language}\n", encoding="utf-8")
+            patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+            out = tmp_path_factory.mktemp("out")
+            ok, messages, _ = run_month(month, str(data), str(out), policy=str(policy), send=False)
+            assert ok, messages
+            folders[language] = out / str(month)
+    return folders

@@ -11,14 +11,10 @@ import pypdf
 import pytest
 from fontTools.ttLib import TTFont
 
-from core.months import Month
-from pipelines.cli import run_month
 from reports.context import center_context, team_context
 from reports.render import TEMPLATES, Earlier, Renderer
 from reports.stamp import GENERATED_AT
-from synthetic.generator import GenerateOptions, generate
 
-MONTH = Month(2026, 10)
 LANGUAGES = ("en", "zh-CN")
 MESSAGES = Path(TEMPLATES).parent / "messages"
 FONT_CUT = Path(TEMPLATES) / "fonts"
@@ -75,22 +71,10 @@ def pdf_tokens(path: Path) -> Counter:
 
 
 @pytest.fixture(scope="module")
-def inputs_by_language(tmp_path_factory):
-    """One small month run in each language: {language: its report inputs}."""
-    data = tmp_path_factory.mktemp("data")
-    generate(GenerateOptions(agents=45, month=MONTH, out=data, months_back=1, seed=27, bad_rows=True,
-                             evaluator_bias=12))
-    found = {}
-    with pytest.MonkeyPatch.context() as patch:
-        for language in LANGUAGES:
-            policy = tmp_path_factory.mktemp("policy") / "policy.yaml"
-            policy.write_text(f"language: {language}\n", encoding="utf-8")
-            patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
-            out = tmp_path_factory.mktemp("out")
-            ok, messages, _ = run_month(MONTH, str(data), str(out), policy=str(policy), send=False)
-            assert ok, messages
-            found[language] = pickle.loads((out / str(MONTH) / ".intermediate" / "report_inputs.pickle").read_bytes())
-    return found
+def inputs_by_language(month_in_each_language):
+    """The report inputs of one month run in each language (tests/conftest.py)."""
+    return {language: pickle.loads((folder / ".intermediate" / "report_inputs.pickle").read_bytes())
+            for language, folder in month_in_each_language.items()}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -16,14 +16,13 @@ import pytest
 from markupsafe import escape
 
 from core.months import Month
-from pipelines.cli import print_month_summary, run_month
+from pipelines.cli import print_month_summary
 from reports.charts import Line, Panel, trend_panels
 from reports.context import _complaint_total, center_context, complaint_rows, team_context
 from reports.i18n import Translator, catalog, unbroken_names
 from reports.render import Renderer
 from schemas.catalog import SEVERITIES
 from schemas.expectations import check_counts
-from synthetic.generator import GenerateOptions, generate
 
 MONTH = Month(2026, 10)
 LANGUAGES = ("en", "zh-CN")
@@ -160,22 +159,9 @@ def test_chart_labels_sit_in_a_legend_off_the_data():
 # --- the month as rendered, in both languages -----------------------------------------------------
 
 @pytest.fixture(scope="module")
-def months(tmp_path_factory):
+def months(month_in_each_language):
     """One month rendered in English and in Chinese: {language: the month's output folder}."""
-    data = tmp_path_factory.mktemp("data")
-    generate(GenerateOptions(agents=60, month=MONTH, out=data, months_back=1, seed=26, bad_rows=True,
-                             evaluator_bias=12))
-    folders = {}
-    with pytest.MonkeyPatch.context() as patch:
-        for language in LANGUAGES:
-            policy = tmp_path_factory.mktemp("policy") / "policy.yaml"
-            policy.write_text(f"language: {language}\n", encoding="utf-8")
-            patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
-            out = tmp_path_factory.mktemp("out")
-            ok, messages, _ = run_month(MONTH, str(data), str(out), policy=str(policy), send=False)
-            assert ok, messages
-            folders[language] = out / str(MONTH)
-    return folders
+    return month_in_each_language
 
 
 def reports(folder: Path) -> list[Path]:
