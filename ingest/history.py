@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from core.atomic import write_bytes_atomically
+from core.digests import files_digest
 from core.errors import StructuralError
 from core.months import Month
 from core.output import read_output_csv
@@ -142,10 +143,8 @@ _HEALTH_CODE = ("core", "ingest", "schemas", "metrics")
 
 @functools.cache
 def _code_digest() -> str:
-    digest = hashlib.sha256()
     root = Path(__file__).resolve().parents[1]
-    for path in sorted(p for package in _HEALTH_CODE for p in (root / package).glob("*.py")):
-        digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+    digest = hashlib.sha256(files_digest(root, tuple(f"{package}/*.py" for package in _HEALTH_CODE)).encode())
     for library in ("polars", "pandera"):
         digest.update(f"{library} {metadata.version(library)}\0".encode())
     return digest.hexdigest()

@@ -23,6 +23,8 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel
 
+from core.digests import files_digest
+
 REPORTS = Path(__file__).parent.resolve()
 # The libraries whose release can change a page (layout, PDF writing, charts, number formatting).
 LIBRARIES = ("ccpulse", "weasyprint", "pydyf", "tinycss2", "fonttools", "matplotlib", "polars", "jinja2")
@@ -64,13 +66,6 @@ def inputs_fingerprint(*parts) -> str:
     digest = hashlib.sha256(render_environment().encode())
     for part in parts:
         _feed(digest, part)
-    return digest.hexdigest()
-
-
-def files_digest(folder: Path, patterns: tuple[str, ...]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for pattern in patterns for p in folder.glob(pattern) if p.is_file()):
-        digest.update(f"{path.relative_to(folder)}\0".encode() + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

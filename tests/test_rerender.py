@@ -16,7 +16,8 @@ from core.months import Month
 from core.policy import Policy
 from pipelines.cli import run_month
 from reports import fingerprint
-from reports.fingerprint import files_digest, fonts_digest, inputs_fingerprint, stylesheet_families
+from core.digests import files_digest
+from reports.fingerprint import fonts_digest, inputs_fingerprint, stylesheet_families
 from synthetic.generator import GenerateOptions, generate
 
 MONTH = Month(2026, 10)
