@@ -17,8 +17,9 @@ class BrokenReport(Exception):
 def checked_pdf(path: Path, sha256: str) -> bytes:
     """The file's bytes, once they are known to be the rendered report; BrokenReport otherwise.
 
-    The render step parsed these very bytes (reports.render.read_back) before recording their SHA-256: the same
-    digest means the same bytes, so they are not parsed again here (5 ms a PDF, 2.5 s for 500 teams).
+    These very bytes were parsed where they were laid out, and read back once written (reports.render.write_checked),
+    before their SHA-256 was recorded: the same digest means the same bytes, so they are not parsed again here
+    (5 ms a PDF, 2.5 s for 500 teams).
     """
     try:
         data = Path(path).read_bytes()

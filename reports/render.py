@@ -153,9 +153,6 @@ class Renderer:
                        generated_at, summary, time.process_time() - started,
                        len(self.fetcher.refused) - refused_before, data=data, environment=render_environment())
 
-    def render(self, template: str, context: dict, target: Path, earlier: Earlier, timezone: str) -> Rendered:
-        """Lay out `context` here, in this process, and write it to `target`."""
-        return write_checked(target, self.lay_out(template, context, earlier, timezone))
 
 
 def parses_as(data: bytes, pages: int, name: str) -> None:
@@ -166,13 +163,6 @@ def parses_as(data: bytes, pages: int, name: str) -> None:
         raise UnreadablePdf(f"{name} does not parse as a PDF ({error})") from None
     if found != pages:
         raise UnreadablePdf(f"{name} parses to {found} pages, WeasyPrint laid out {pages}")
-
-
-def read_back(target: Path, written: bytes, pages: int) -> None:
-    """The file on disk holds the bytes just written, and a PDF reader (pypdf) finds the laid-out pages in them."""
-    if target.read_bytes() != written:
-        raise UnreadablePdf(f"{target} does not read back as written")
-    parses_as(written, pages, target.name)
 
 
 def write_checked(target: Path, laid_out: LaidOut) -> Rendered:

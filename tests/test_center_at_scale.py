@@ -28,7 +28,7 @@ from pipelines.cli import run_month
 from reports.comparison import BEST_AND_WORST, TEAM_COMPARISON_FILE, TEAMS_IN_FULL
 from reports.context import center_context
 from reports.i18n import catalog
-from reports.render import Earlier, Renderer
+from reports.render import Earlier, Renderer, write_checked
 from synthetic.generator import GenerateOptions, generate
 from tests.pdfs import pdf_bytes
 
@@ -72,7 +72,7 @@ def inputs_of(folder: Path):
 
 
 def render_pages(context: dict, target: Path) -> list[str]:
-    Renderer().render("center.html", context, target, Earlier(), "Asia/Shanghai")
+    write_checked(target, Renderer().lay_out("center.html", context, Earlier(), "Asia/Shanghai"))
     return [page.extract_text() for page in pypdf.PdfReader(target).pages]
 
 

@@ -12,7 +12,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from reports.context import center_context, team_context
-from reports.render import TEMPLATES, Earlier, Renderer
+from reports.render import TEMPLATES, Earlier, Renderer, write_checked
 from reports.stamp import GENERATED_AT
 
 LANGUAGES = ("en", "zh-CN")
@@ -87,7 +87,7 @@ def test_every_word_of_the_html_is_in_the_pdf(inputs_by_language, language, tmp_
     renderer = Renderer()
     for name, (template, context) in reports.items():
         target = tmp_path / f"{name}.pdf"
-        rendered = renderer.render(template, context, target, Earlier(), "Asia/Shanghai")
+        rendered = write_checked(target, renderer.lay_out(template, context, Earlier(), "Asia/Shanghai"))
         written = html_tokens(renderer.html(template, context).replace(GENERATED_AT, rendered.generated_at))
         printed = pdf_tokens(target)
         # a table header repeated on a new page, the chart's labels and the page numbers only add to the PDF

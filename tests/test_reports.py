@@ -16,7 +16,7 @@ from core.months import Month
 from pipelines.cli import run_month
 from reports.i18n import LANGUAGES, catalog, number, percent
 from reports.context import center_context, team_context
-from reports.render import TEMPLATES, UA_ELEMENTS, Earlier, Renderer
+from reports.render import TEMPLATES, UA_ELEMENTS, Earlier, Renderer, write_checked
 from synthetic.generator import GenerateOptions, generate
 
 MONTH = Month(2026, 10)
@@ -414,7 +414,7 @@ def test_the_reports_lay_out_word_for_word_as_with_weasyprints_own_user_agent_sh
         for name, (template, context) in reports.items():
             target = tmp_path / f"{name}.{sheet}.pdf"
             # the second rendering keeps the first one's time, as a re-run of unchanged content does
-            done = renderer.render(template, context, target, stamps.get(name, Earlier()), "Asia/Shanghai")
+            done = write_checked(target, renderer.lay_out(template, context, stamps.get(name, Earlier()), "Asia/Shanghai"))
             stamps[name] = Earlier(done.fingerprint, done.generated_at)
             words = subprocess.run(["pdftotext", "-bbox", str(target), "-"], capture_output=True, text=True,
                                    check=True).stdout

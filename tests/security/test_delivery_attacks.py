@@ -17,7 +17,7 @@ from delivery.compose import Letter, Report, compose
 from delivery.log import BROKEN, FAILED, INVALID_ADDRESS, SENT, UNKNOWN, DeliveryLog
 from delivery.send import deliver, route
 from delivery.transports import OutboxTransport, SmtpConfig, SmtpTransport
-from reports.render import UnreadablePdf, read_back
+from reports.render import LaidOut, UnreadablePdf, parses_as, write_checked
 from tests.pdfs import pdf_bytes
 from tests.smtp_server import Recorder, smtp_server
 
@@ -143,9 +143,9 @@ def test_a_pdf_that_does_not_read_back_is_removed_and_recorded_without_a_digest(
     context = {"lang": "en", "title": "T", "month": MONTH, "generated_at": "now", "footer_meta": "",
                "brief": (), "small_sample_note": ""}
     html = "base.html"
-    good = renderer.render(html, context, tmp_path / "good.pdf", render.Earlier(), "UTC")
+    good = write_checked(tmp_path / "good.pdf", renderer.lay_out(html, context, render.Earlier(), "UTC"))
     monkeypatch.setattr(render, "write_bytes_atomically", cut_short)
-    bad = renderer.render(html, context, tmp_path / "bad.pdf", render.Earlier(), "UTC")
+    bad = write_checked(tmp_path / "bad.pdf", renderer.lay_out(html, context, render.Earlier(), "UTC"))
     assert (bad.sha256, bad.pages) == ("", 0) and not (tmp_path / "bad.pdf").exists()
     assert good.sha256 == hashlib.sha256((tmp_path / "good.pdf").read_bytes()).hexdigest() and good.pages == 1
 
@@ -154,17 +154,23 @@ def test_a_pdf_that_does_not_read_back_is_removed_and_recorded_without_a_digest(
     (pdf_bytes("one page"), 3, "parses to 1 pages, WeasyPrint laid out 3"),
     (b"%PDF-1.7\n not a PDF after all", 1, "does not parse as a PDF"),
 ])
-def test_a_written_pdf_that_does_not_read_back_as_laid_out_is_never_recorded(tmp_path, on_disk, laid_out, refusal):
-    """The render step parses each file it wrote; delivery trusts a file only by that file's SHA-256."""
-    target = tmp_path / "T1.pdf"
-    target.write_bytes(on_disk)
+def test_a_written_pdf_that_does_not_read_back_as_laid_out_is_never_recorded(tmp_path, on_disk, laid_out, refusal,
+                                                                            monkeypatch, caplog):
+    """Each PDF is parsed where it was laid out and read back where it is written; delivery trusts a file only by
+    that file's SHA-256."""
+    import reports.render as render
+
     with pytest.raises(UnreadablePdf, match=refusal):
-        read_back(target, on_disk, laid_out)
-    with pytest.raises(UnreadablePdf, match="does not read back as written"):
-        read_back(target, on_disk + b"%", laid_out)
+        parses_as(on_disk, laid_out, "T1.pdf")
     good = pdf_bytes("two pages", pages=2)
-    target.write_bytes(good)
-    assert read_back(target, good, 2) is None
+    assert parses_as(good, 2, "T1.pdf") is None
+    pdf = LaidOut(2, hashlib.sha256(good).hexdigest(), "", "", data=good)
+    target = tmp_path / "T1.pdf"
+    monkeypatch.setattr(render, "write_bytes_atomically", lambda path, data: Path(path).write_bytes(data + b"%"))
+    assert write_checked(target, pdf).sha256 == "" and not target.exists()
+    assert "does not read back as written" in caplog.text
+    monkeypatch.undo()
+    assert write_checked(target, pdf).sha256 == pdf.sha256 and target.read_bytes() == good
 
 
 def test_a_server_that_answers_after_the_timeout_gets_the_message_once(tmp_path):
