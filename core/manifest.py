@@ -21,6 +21,8 @@ CENTER, TEAM = "center", "team"
 # A machine-readable table that travels with a report: team_comparison.csv, attached to the director's message
 # (SPEC §14). Recorded like a report (its SHA-256, checked before it is sent), with no team and no pages.
 TABLE = "table"
+# The group report (SPEC §15), recorded in the group's own month folder (`<group out>/<YYYY-MM>/manifest.json`).
+GROUP = "group"
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class Report:
     status: str = ""  # red, amber or green: the subject says it, the HTML shows it as a labelled colour
     teams_by_status: tuple[tuple[str, int], ...] = ()  # the center report's teams per status
     table: bool = False  # a CSV that travels with the center report (team_comparison.csv), not a PDF report
+    counted: str = "teams"  # what teams_by_status counts: a group report's are "centers"
 
     @property
     def content_type(self) -> tuple[str, str]:
@@ -94,8 +95,8 @@ def _headline(t: Translator, report: Report) -> str:
     counts = dict(report.teams_by_status)
     if counts:
         worst = next((status for status in ("red", "amber") if counts.get(status)), "")
-        status = (t(f"email_subject_teams_{worst}", count=counts[worst]) if worst
-                  else t("email_subject_teams_green", count=sum(counts.values())))
+        status = (t(f"email_subject_{report.counted}_{worst}", count=counts[worst]) if worst
+                  else t(f"email_subject_{report.counted}_green", count=sum(counts.values())))
     elif report.status in STATUS_COLOURS:
         status = t(f"email_subject_team_{report.status}")
     else:  # a manifest written before reports recorded their status
