@@ -23,7 +23,7 @@ from assets.partitions import partition_month
 from assets.reports import center_report, team_reports
 from assets.resources import CcpulseSettings, MailSettings
 from core.errors import PolicyError
-from core.manifest import CENTER, TABLE, TEAM, ReportEntry, read_manifest
+from core.manifest import CENTER, GROUP, TABLE, TEAM, ReportEntry, read_manifest
 from core.output import markdown_preview, markdown_text
 from core.policy import RECORDED_POLICY
 from delivery.addresses import InvalidAddress, checked_address
@@ -65,27 +65,29 @@ def center_report_unaddressed(folder: Path, policy_file: str) -> str:
     center = next((e for e in read_manifest(folder).values() if e.kind == CENTER), None)
     if center is None:
         return ""
-    routing = route(_report(folder, center), load_policy_for_run(policy_file or None).center_report_recipients, {}, {})
+    routing = route(report_of(folder, center), load_policy_for_run(policy_file or None).center_report_recipients, {}, {})
     if routing.reports:
         return ""
     return "; ".join(item.detail for item in routing.unroutable) + f" ({policy_file or 'the default policy'})"
 
 
-def _report(folder: Path, entry: ReportEntry) -> Report:
+def report_of(folder: Path, entry: ReportEntry) -> Report:
+    """A manifest entry as delivery sends it: the file it names in the month folder, checked against its SHA-256."""
     return Report(name=entry.report, path=folder / entry.report, title=entry.title, summary=tuple(entry.summary),
                   sha256=entry.sha256, pages=entry.pages, reader_name=entry.supervisor_name or "", status=entry.status,
-                  teams_by_status=tuple(sorted(entry.teams_by_status.items())), table=entry.kind == TABLE)
+                  teams_by_status=tuple(sorted(entry.teams_by_status.items())), table=entry.kind == TABLE,
+                  counted="centers" if entry.kind == GROUP else "teams")
 
 
 def month_routing(folder: Path, manifest: dict[str, ReportEntry], center_recipients: list[str]) -> Routing:
     """Every report of the manifest addressed: the center report to the policy's recipients, each team
     report to the supervisor address the render step recorded for it, unless another supervisor's team shares it."""
     entries = list(manifest.values())
-    center = next((_report(folder, e) for e in entries if e.kind == CENTER), None)
-    teams = {e.team_id: _report(folder, e) for e in entries if e.kind == TEAM}
+    center = next((report_of(folder, e) for e in entries if e.kind == CENTER), None)
+    teams = {e.team_id: report_of(folder, e) for e in entries if e.kind == TEAM}
     addresses = {e.team_id: e.address for e in entries if e.kind == TEAM}
     supervisors = {e.team_id: e.supervisor_id for e in entries if e.kind == TEAM}
-    tables = [_report(folder, e) for e in entries if e.kind == TABLE]  # team_comparison.csv: the director's only
+    tables = [report_of(folder, e) for e in entries if e.kind == TABLE]  # team_comparison.csv: the director's only
     return route(center, center_recipients, teams, addresses, supervisors, tables)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 
 from core.errors import ConfigError
 from core.months import Month
@@ -27,6 +27,30 @@ class CcpulseSettings(ConfigurableResource):
     source: str = "files"
     sql_uri: str = ""  # CCPULSE_SQL_URI: read at run time, never stored in run config
     sql_queries_file: str = ""
+    centers_file: str = ""  # CCPULSE_CENTERS: a group of centers (SPEC §15); each run takes its center's folders
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """A group's run serves one center-month: its data, out folder and policy are that center's (centers.yaml),
+        whatever launched it (a sensor, the UI, a backfill, `ccpulse run`); the group's own runs write the group's
+        out folder. The fields are set here, once, before any step reads them."""
+        from assets.partitions import GROUP, run_center
+
+        if not self.centers_file or GROUP is None or context.dagster_run is None:
+            return
+        center_id = run_center(context.dagster_run.tags)
+        if center_id is None:
+            self._take_folders(data_dir="", out_dir=str(GROUP.out), policy_file="")
+            return
+        center = GROUP.center(center_id)
+        self._take_folders(data_dir=str(center.data), out_dir=str(center.out),
+                           policy_file=str(center.policy) if center.policy else "")
+
+    def _take_folders(self, **folders: str) -> None:
+        # A resource's fields are frozen once configured; the run's center is known only now, from its tags.
+        for name, value in folders.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "source", "files")
+        object.__setattr__(self, "column_mapping_file", "")
 
     def policy(self) -> Policy:
         return load_policy_for_run(self.policy_file or None)

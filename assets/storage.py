@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 from pydantic import PrivateAttr
 
 from assets.common import folder_tags
+from assets.partitions import GROUP, partition_month, run_center, run_month
 from core.atomic import refuse_links_under, write_bytes_atomically
 
 INTERMEDIATE = ".intermediate"
@@ -45,13 +46,18 @@ class MonthFolderIOManager(ConfigurableIOManager):
         return Path(self.out_dir) / month
 
     def _path(self, context: InputContext | OutputContext) -> Path:
-        return self._month_dir(context.asset_partition_key) / INTERMEDIATE / f"{context.asset_key.to_python_identifier()}.pickle"
+        month = str(partition_month(context.asset_partition_key))
+        return self._month_dir(month) / INTERMEDIATE / f"{context.asset_key.to_python_identifier()}.pickle"
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         run = context.dagster_run
-        month = run.tags.get("dagster/partition") if run is not None else None
+        month = run_month(run.tags) if run is not None else None
         if not month or not self.out_dir:
             return
+        center_id = run_center(run.tags)
+        tags = folder_tags(center_id)
+        # A group's run writes its center's out folder (or the group's), whatever CCPULSE_OUT_DIR says.
+        object.__setattr__(self, "out_dir", tags["ccpulse/out"] if GROUP is not None else self.out_dir)
         folder = self._month_dir(month)
         refuse_links_under(folder)  # before the lock file, the first thing a run writes
         folder.mkdir(parents=True, exist_ok=True)
@@ -67,7 +73,7 @@ class MonthFolderIOManager(ConfigurableIOManager):
         self._lock = lock
         # The UI's Materialize, a GraphQL launch and an asset backfill make runs without the jobs' tags: every run
         # that writes a month says which folders it used, whatever launched it.
-        missing = {key: value for key, value in folder_tags().items() if run.tags.get(key) != value}
+        missing = {key: value for key, value in tags.items() if run.tags.get(key) != value}
         if missing:
             context.instance.add_run_tags(run.run_id, missing)
         fail_abandoned_runs(context.instance, run.run_id, Path(self.out_dir), held=folder)
@@ -119,7 +125,7 @@ def fail_abandoned_runs(instance, current_run_id: str, out_dir: Path, held: Path
 
     failed = []
     for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])):
-        month = run.tags.get("dagster/partition")
+        month = run_month(run.tags)
         if run.run_id == current_run_id or not month:
             continue
         tagged = run.tags.get("ccpulse/out", "-")

@@ -8,10 +8,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
 from core.heap import collect_less_often, settled_heap
 from core.months import Month
+
+if TYPE_CHECKING:
+    from core.centers import Group
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER_YAML = """# Written by ccpulse for a local instance; see docs/ for a PostgreSQL-backed one.
@@ -55,6 +59,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from synthetic.generator import GenerateOptions, generate
 
     started = time.perf_counter()
+    if args.centers:
+        from synthetic.group import generate_group
+
+        centers_file = generate_group(Path(args.out), centers=args.centers, agents=args.agents, month=args.month,
+                                      months_back=args.months_back, seed=args.seed)
+        print(f"wrote a group of {args.centers} centers of {args.agents} agents each to {args.out} in "
+              f"{time.perf_counter() - started:.1f}s; run it with "
+              f"`ccpulse run --month {args.month} --centers {centers_file}`")
+        return 0
     options = GenerateOptions(
         agents=args.agents,
         month=args.month,
@@ -110,20 +123,22 @@ def _configure(data: str | None, out: str, policy: str | None, column_mapping: s
 
 
 def _execute(job_name: str, month: Month, run_config: dict | None = None,
-             skip: tuple[str, ...] = ()) -> tuple[bool, list[str], str]:
-    """Run one month's partition of a job with the same Definitions the UI loads (without the assets in
-    `skip`): ok, failures, the delivery summary."""
+             skip: tuple[str, ...] = (), center_id: str | None = None) -> tuple[bool, list[str], str]:
+    """Run one month's partition of a job (a group's center: its center-month) with the same Definitions the UI
+    loads (without the assets in `skip`): ok, failures, the delivery summary."""
     from dagster import AssetKey, DagsterInstance, execute_job, reconstructable
 
     from pipelines.definitions import apply_setting_defaults, defs
     from pipelines.failures import step_failure_lines
     from assets.common import folder_tags
+    from assets.partitions import center_month_key, monthly_partitions
 
     apply_setting_defaults()
     job = defs.resolve_job_def(job_name)
     selection = [key for key in job.asset_layer.executable_asset_keys if key not in {AssetKey(k) for k in skip}] \
         if skip else None
-    keys = job.partitions_def.get_partition_keys()
+    partition = center_month_key(month, center_id)
+    keys = monthly_partitions.get_partition_keys()
     if str(month) not in keys:
         return False, [f"month {month} is not a partition: months run from {keys[0]} to {keys[-1]} "
                        "(a month runs once it has ended; set CCPULSE_FIRST_MONTH for earlier months)"], ""
@@ -140,7 +155,7 @@ def _execute(job_name: str, month: Month, run_config: dict | None = None,
     with instance, settled_heap():  # millions of objects: the collector need not walk the imports each time
         # The partition's tags as the UI gives them (its Partitions view lists runs by them), and the folders.
         result = execute_job(reconstructable(_job_named(job_name)), instance, run_config=config,
-                             tags={**folder_tags(), **job.get_tags_for_partition_key(str(month), None)},
+                             tags={**folder_tags(center_id), **job.get_tags_for_partition_key(partition, None)},
                              asset_selection=selection)
         summary = ""
         for event in result.get_asset_materialization_events():
@@ -165,9 +180,16 @@ def send_job_definition():
 
 
 def _job_named(name: str):
-    from pipelines.jobs import MONTHLY_JOB, SEND_JOB
+    from pipelines.jobs import GROUP_JOB, MONTHLY_JOB, SEND_JOB
 
-    return {MONTHLY_JOB: monthly_job_definition, SEND_JOB: send_job_definition}[name]
+    return {MONTHLY_JOB: monthly_job_definition, SEND_JOB: send_job_definition, GROUP_JOB: group_job_definition}[name]
+
+
+def group_job_definition():
+    from pipelines.definitions import defs
+    from pipelines.jobs import GROUP_JOB
+
+    return defs.resolve_job_def(GROUP_JOB)
 
 
 def run_month(month: Month, data: str | None, out: str, policy: str | None = None,
@@ -192,6 +214,92 @@ def run_month(month: Month, data: str | None, out: str, policy: str | None = Non
         return _execute(MONTHLY_JOB, month, skip=() if send else ("delivery",))
     finally:
         stop_workers()
+
+
+def configure_group(centers_file: str) -> "Group":
+    """Everything a group's run can check before it starts, all at once (SPEC §15): centers.yaml, each center's
+    policy, the group's recipients. The group's code location then reads the same file (CCPULSE_CENTERS)."""
+    from core.centers import load_group
+    from core.errors import PolicyError
+    from delivery.addresses import InvalidAddress, checked_address
+    from schemas.expectations import load_policy_for_run
+
+    group = load_group(centers_file)
+    problems = []
+    for center in group.centers:
+        try:
+            load_policy_for_run(str(center.policy) if center.policy else None)
+        except PolicyError as error:
+            problems.append(f"center {center.id}: {error}")
+    for text in group.report_recipients:
+        try:
+            checked_address(text)
+        except InvalidAddress as error:
+            problems.append(f"{group.file}: group.report_recipients: {error}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    ensure_dagster_home()
+    os.environ.update({"CCPULSE_CENTERS": str(group.file), "CCPULSE_OUT_DIR": str(group.out), "CCPULSE_DATA_DIR": "",
+                       "CCPULSE_POLICY": "", "CCPULSE_COLUMN_MAPPING": "", "CCPULSE_SOURCE": "files"})
+    return group
+
+
+def run_group(month: Month, centers_file: str, only: str | None = None,
+              send: bool = True) -> tuple[dict[str, tuple[bool, list[str], str]], tuple[bool, list[str], str]]:
+    """Each center's month (or the one `only` names) exactly as a single center runs, then the group's roll-up.
+    A center whose data has not landed, or whose run fails, stops no other: the roll-up says why it is missing.
+    Returns each center's (ok, failures, delivery summary) and the group's."""
+    group = configure_group(centers_file)
+    centers = [group.center(only)] if only else list(group.centers)
+    from reports.render import start_workers, stop_workers
+
+    start_workers(modules=("reports.context",))  # one render cluster for every center of the month
+    outcomes = {}
+    try:
+        from schemas.expectations import start_importing_great_expectations
+
+        start_importing_great_expectations()
+        from pipelines.jobs import GROUP_JOB, MONTHLY_JOB
+
+        for center in centers:
+            try:
+                check_month_folder(center.data, month)
+            except ConfigError as error:
+                outcomes[center.id] = (False, [str(error)], "")
+                continue
+            outcomes[center.id] = _execute(MONTHLY_JOB, month, skip=() if send else ("delivery",), center_id=center.id)
+        rolled_up = _execute(GROUP_JOB, month, skip=() if send else ("group_delivery",))
+    finally:
+        stop_workers()
+    return outcomes, rolled_up
+
+
+def cmd_run_group(args: argparse.Namespace) -> int:
+    from core.errors import PolicyError, SourceError
+
+    try:
+        outcomes, (group_ok, group_messages, _) = run_group(args.month, args.centers, args.center,
+                                                            send=not args.no_send)
+    except (PolicyError, ConfigError, SourceError) as error:
+        print(f"ccpulse: {error}", file=sys.stderr)
+        return 2
+    from assets.partitions import GROUP
+
+    failed = 0
+    for center_id, (ok, messages, delivered) in outcomes.items():
+        center = GROUP.center(center_id)
+        if ok:
+            print(f"center {center_id} ({center.name}): {args.month} done: {center.out / str(args.month)}"
+                  + (f"; delivery: {delivered}" if delivered else ""))
+        else:
+            failed += 1
+            _report_failure(f"center {center_id} ({center.name}), month {args.month}", messages, delivered)
+    folder = GROUP.out / str(args.month)
+    if group_ok:
+        print(f"group {GROUP.name}: {folder / 'group_report.pdf'} and {folder / 'group_health.csv'}")
+    else:
+        _report_failure(f"the group roll-up of {args.month}", group_messages)
+    return 1 if failed or not group_ok else 0
 
 
 def check_month_folder(data: Path, month: Month) -> None:
@@ -259,6 +367,19 @@ def _report_failure(what: str, messages: list[str], delivered: str = "") -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from core.errors import PolicyError, SourceError
 
+    if args.centers:
+        if args.data or args.out or args.policy or args.column_mapping or args.source != "files":
+            print("ccpulse: with --centers, each center's data, out folder and policy come from centers.yaml "
+                  "(--data, --out, --policy, --column-mapping and --source do not apply)", file=sys.stderr)
+            return 2
+        return cmd_run_group(args)
+    if args.center:
+        print("ccpulse: --center needs --centers", file=sys.stderr)
+        return 2
+
+    if not args.out:
+        print("ccpulse: --out is required (or --centers)", file=sys.stderr)
+        return 2
     if args.source == "files" and not args.data:
         print("ccpulse: --data is required with the files source (or use --source sql)", file=sys.stderr)
         return 2
@@ -358,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--team-size", type=int, default=20, help="agents per team, about (default 20)")
     gen.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv")
     gen.add_argument("--encoding", choices=["utf-8", "utf-8-sig", "gbk"], default="utf-8", help="for CSV")
+    gen.add_argument("--centers", type=int, metavar="K",
+                     help="a group of K centers (SPEC §15) under --out: centers.yaml, each center's data and policy")
     gen.add_argument("--bad-rows", action="store_true", help="add a small share of bad rows of every kind")
     gen.add_argument("--calendar", choices=["7day", "weekdays"], default="7day",
                      help="7day: open every day, each agent with two days off a week (default); weekdays: Monday "
@@ -378,7 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
         "in the month's outbox/ unless CCPULSE_MAIL_TRANSPORT=smtp). --no-send stops before the email.")
     run.add_argument("--month", type=_month, required=True, help="YYYY-MM")
     run.add_argument("--data", help="folder holding <YYYY-MM>/<source>.{csv,parquet,xlsx} (the files source)")
-    run.add_argument("--out", required=True, help="folder that gets <YYYY-MM>/ with every output")
+    run.add_argument("--out", help="folder that gets <YYYY-MM>/ with every output (each center's own with --centers)")
+    run.add_argument("--centers", metavar="centers.yaml",
+                     help="a group of centers (SPEC §15): run each center's month, then the group's roll-up")
+    run.add_argument("--center", metavar="ID", help="with --centers: this center only (then the roll-up)")
     run.add_argument("--policy", help="policy YAML (SPEC §3); defaults apply where it is silent")
     run.add_argument("--column-mapping", help="YAML mapping vendor column names and values to the contract's")
     run.add_argument("--source", choices=["files", "sql"], default="files",

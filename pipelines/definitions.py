@@ -13,8 +13,10 @@ from assets.ingest import raw_assets
 from assets.resources import CcpulseSettings, MailSettings
 from assets.storage import MonthFolderIOManager
 from assets.validated import data_quality, last_month, valid_assets
-from pipelines.jobs import MONTHLY_JOB, SEND_JOB, monthly_job, send_job  # noqa: F401 (names for the CLI)
-from pipelines.sensors import data_landed, monthly_deadline, ops_alert_on_failure
+from assets.group import group_delivery, group_month
+from assets.partitions import GROUP
+from pipelines.jobs import MONTHLY_JOB, SEND_JOB, group_job, monthly_job, send_job  # noqa: F401 (names for the CLI)
+from pipelines.sensors import data_landed, deadline_schedules, group_roll_up, ops_alert_on_failure
 
 # Optional settings may be left unset; the out dir may not (the data dir is needed by the files source only).
 OPTIONAL_SETTINGS = {
@@ -24,7 +26,7 @@ OPTIONAL_SETTINGS = {
     "CCPULSE_SMTP_HOST": "", "CCPULSE_SMTP_PORT": "587", "CCPULSE_SMTP_SECURITY": "starttls",
     "CCPULSE_SMTP_USER": "", "CCPULSE_SMTP_PASSWORD": "", "CCPULSE_SMTP_CA_FILE": "",
     "CCPULSE_SMTP_ATTEMPTS": "4", "CCPULSE_SMTP_RETRY_WAIT_MS": "2000",
-    "CCPULSE_RUN_LOCK_WAIT_SECONDS": "10", "CCPULSE_SCHEDULE": "running", "CCPULSE_UI_URL": "",
+    "CCPULSE_RUN_LOCK_WAIT_SECONDS": "10", "CCPULSE_CENTERS": "", "CCPULSE_SCHEDULE": "running", "CCPULSE_UI_URL": "",
 }
 
 
@@ -32,6 +34,8 @@ def apply_setting_defaults() -> None:
     """Fill in the optional settings left unset (again before each CLI run: tests unset them)."""
     for optional, default in OPTIONAL_SETTINGS.items():
         os.environ.setdefault(optional, default)
+    if GROUP is not None:  # a group's runs write each center's out folder, and the group's own runs the group's
+        os.environ.setdefault("CCPULSE_OUT_DIR", str(GROUP.out))
 
 
 apply_setting_defaults()
@@ -65,16 +69,18 @@ defs = Definitions(
         reports.center_report,
         reports.team_reports,
         delivery,
+        # A group of centers (SPEC §15): its month, made from every center's
+        *([group_month, group_delivery] if GROUP else []),
     ],
-    jobs=[monthly_job, send_job],
+    jobs=[monthly_job, send_job, *([group_job] if GROUP else [])],
     # Steps run one after another in the run's own process. With a process per step (Dagster's
     # default), each of the ~30 steps first imports Dagster, polars, pandera and WeasyPrint
     # (about 8 s): a 120-agent month took 337 s that way and 45 s in process. The one heavy step,
     # the team reports, spreads over the cores by itself, and months run in parallel as runs of
     # their own. Scaling out swaps this executor (deploy/README.md).
     executor=in_process_executor,
-    schedules=[monthly_deadline],
-    sensors=[data_landed, ops_alert_on_failure],
+    schedules=deadline_schedules,
+    sensors=[data_landed, ops_alert_on_failure, *([group_roll_up] if GROUP else [])],
     resources={
         "settings": CcpulseSettings(
             data_dir=EnvVar("CCPULSE_DATA_DIR"),
@@ -84,6 +90,7 @@ defs = Definitions(
             source=EnvVar("CCPULSE_SOURCE"),
             sql_uri=EnvVar("CCPULSE_SQL_URI"),
             sql_queries_file=EnvVar("CCPULSE_SQL_QUERIES"),
+            centers_file=EnvVar("CCPULSE_CENTERS"),
         ),
         "mail": MailSettings(
             transport=EnvVar("CCPULSE_MAIL_TRANSPORT"),

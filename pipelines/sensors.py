@@ -11,6 +11,10 @@
 
 A month is never started twice: each launcher asks the instance for runs of M first, and the sensor's run
 key is the month.
+
+A group of centers (SPEC §15) is the same for each center: the sensor starts every center's month M as its data
+lands (one run per center-month), each center has its deadline schedule in its own timezone and on its own day,
+and `ccpulse_group_roll_up` starts the group's month once every center's month has ended one way or the other.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dagster import (
+    DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
@@ -39,14 +44,15 @@ from dagster import (
 
 from assets.common import folder_tags
 from assets.delivery import month_policy_file
-from assets.partitions import FIRST_MONTH, POLICY_AT_LOAD, monthly_partitions
+from assets.partitions import FIRST_MONTH, GROUP, center_month_key, monthly_partitions, policy_at_load, run_month
 from assets.resources import CcpulseSettings, MailSettings
 from core.months import Month
 from delivery.addresses import InvalidAddress, checked_address
 from delivery.compose import compose_alert, compose_data_late_alert
 from delivery.transports import SendFailed
 from pipelines.failures import step_failure_lines
-from pipelines.jobs import monthly_job
+from ingest.files import FileSource
+from pipelines.jobs import group_job, monthly_job
 from schemas.expectations import load_policy_for_run
 
 ALERTS_FOLDER = "ops_alerts"  # under the month's out folder (or the out folder), for the outbox transport
@@ -57,25 +63,49 @@ def _settle_seconds() -> int:
     return int(os.environ.get("CCPULSE_DATA_SETTLE_SECONDS") or 1800)
 
 
-def last_ended_month(now: dt.datetime) -> Month:
+CENTER_IDS: list[str | None] = list(GROUP.ids) if GROUP else [None]  # None: a group of one
+
+
+def last_ended_month(now: dt.datetime, center_id: str | None = None) -> Month:
     """The month the schedule and the data sensor look after: the one that ended last, in the center's clock."""
-    return Month.of(now.astimezone(zoneinfo.ZoneInfo(POLICY_AT_LOAD.timezone)).date()).previous()
+    return Month.of(now.astimezone(zoneinfo.ZoneInfo(policy_at_load(center_id).timezone)).date()).previous()
 
 
-def runs_of(instance, month: Month) -> list:
-    """Every run recorded for month M, whatever launched it."""
-    return list(instance.get_runs(RunsFilter(tags={"dagster/partition": str(month)})))
+def runs_of(instance, month: Month, center_id: str | None = None) -> list:
+    """Every run recorded for a center's month M, whatever launched it."""
+    return list(instance.get_runs(RunsFilter(tags={"dagster/partition": str(center_month_key(month, center_id))})))
+
+
+def _landing(settings: CcpulseSettings, month: Month, center_id: str | None):
+    """Is the center's month complete? Its own data folder (a group's center), or the code location's source."""
+    if center_id is None:
+        return settings.reader().landing(month)
+    return FileSource(str(GROUP.center(center_id).data)).landing(month)
+
+
+def _run_request(month: Month, center_id: str | None, run_key: str) -> RunRequest:
+    return RunRequest(run_key=run_key, partition_key=center_month_key(month, center_id), tags=folder_tags(center_id))
+
+
+def _named(center_id: str | None, text: str) -> str:
+    return f"{center_id}: {text}" if center_id else text
 
 
 def send_ops_alert(settings: CcpulseSettings, mail: MailSettings, month: str, log,
-                   build: Callable[[str, str], object]) -> int:
+                   build: Callable[[str, str], object], center_id: str | None = None) -> int:
     """Send `build(language, recipient)` to each ops_alert_recipient of the month's policy (the one its run recorded,
-    else the code location's); how many went out."""
+    else the center's or the code location's); how many went out."""
+    out, fallback = settings.out_dir, settings.policy_file
+    if center_id is not None:
+        center = GROUP.center(center_id)
+        out, fallback = str(center.out), str(center.policy or "")
+    elif GROUP is not None:
+        out, fallback = str(GROUP.out), ""
     try:
-        folder = Path(settings.out_dir) / str(Month.parse(month))
+        folder = Path(out) / str(Month.parse(month))
     except ValueError:  # a run without a month: the out folder itself
-        folder = Path(settings.out_dir)
-    policy = load_policy_for_run(month_policy_file(folder, fallback=settings.policy_file) or None)
+        folder = Path(out)
+    policy = load_policy_for_run(month_policy_file(folder, fallback=fallback) or None)
     if not policy.ops_alert_recipients:
         log.info(f"no ops alert for {month}: the policy lists no ops_alert_recipients")
         return 0
@@ -106,14 +136,17 @@ def send_ops_alert(settings: CcpulseSettings, mail: MailSettings, month: str, lo
 )
 def ops_alert_on_failure(context: RunFailureSensorContext, settings: CcpulseSettings, mail: MailSettings):
     run = context.dagster_run
-    month = run.tags.get("dagster/partition", "?")
+    month = run_month(run.tags) or "?"
+    center_id = run.tags.get("dagster/partition/center")
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     failures = step_failure_lines(context.get_step_failure_events())
     out = run.tags.get("ccpulse/out", settings.out_dir)
     out_folder = str(Path(out) / month) if month != "?" else out
     ui_url = os.environ.get("CCPULSE_UI_URL", "").rstrip("/")
+    what = f"{month} ({center_id})" if center_id else month  # the subject says which center failed
     sent = send_ops_alert(settings, mail, month, context.log, lambda language, recipient: compose_alert(
-        language, mail.sender, recipient, month, run.job_name, run.run_id, when, failures, ui_url, out_folder))
+        language, mail.sender, recipient, what, run.job_name, run.run_id, when, failures, ui_url, out_folder),
+        center_id)
     return None if sent else SkipReason(f"run {run.run_id} failed; no ops alert went out (no ops_alert_recipients?)")
 
 
@@ -127,51 +160,131 @@ def ops_alert_on_failure(context: RunFailureSensorContext, settings: CcpulseSett
     "Never starts a month that already has a run.",
 )
 def data_landed(context: SensorEvaluationContext, settings: CcpulseSettings):
-    month = last_ended_month(dt.datetime.now(dt.timezone.utc))
-    if str(month) not in monthly_partitions.get_partition_keys():
-        return SkipReason(f"{month} is not a partition (partitions start at {FIRST_MONTH})")
-    started = runs_of(context.instance, month)
-    if started:
-        return SkipReason(f"{month} already has a run ({started[0].run_id}, {started[0].status.value})")
-    landing = settings.reader().landing(month)
     cursor = json.loads(context.cursor) if context.cursor else {}
+    cursor = cursor if all(isinstance(v, dict) for v in cursor.values()) else {}  # a cursor of an older release
+    requests, skipped = [], []
+    for center_id in CENTER_IDS:
+        outcome = _landed(context, settings, center_id, cursor)
+        (requests if isinstance(outcome, RunRequest) else skipped).append(outcome)
+    context.update_cursor(json.dumps(cursor))
+    if requests:
+        return requests
+    return SkipReason("; ".join(skipped))
+
+
+def _landed(context: SensorEvaluationContext, settings: CcpulseSettings, center_id: str | None,
+            cursor: dict) -> RunRequest | str:
+    """A center's month M once its data is complete and settled, else why not (`cursor[center]` keeps what the
+    sensor saw of it, and since when)."""
+    month = last_ended_month(dt.datetime.now(dt.timezone.utc), center_id)
+    if str(month) not in monthly_partitions.get_partition_keys():
+        return _named(center_id, f"{month} is not a partition (partitions start at {FIRST_MONTH})")
+    started = runs_of(context.instance, month, center_id)
+    if started:
+        return _named(center_id, f"{month} already has a run ({started[0].run_id}, {started[0].status.value})")
+    landing = _landing(settings, month, center_id)
+    seen = cursor.get(center_id or "", {})
     now = time.time()
     if not landing.complete:
-        context.update_cursor(json.dumps({"month": str(month), "signature": landing.signature, "since": now}))
-        return SkipReason(f"data for {month} incomplete: missing {', '.join(landing.missing)}")
-    if cursor.get("month") != str(month) or cursor.get("signature") != landing.signature:
-        context.update_cursor(json.dumps({"month": str(month), "signature": landing.signature, "since": now}))
+        cursor[center_id or ""] = {"month": str(month), "signature": landing.signature, "since": now}
+        return _named(center_id, f"data for {month} incomplete: missing {', '.join(landing.missing)}")
+    if seen.get("month") != str(month) or seen.get("signature") != landing.signature:
+        cursor[center_id or ""] = seen = {"month": str(month), "signature": landing.signature, "since": now}
         if _settle_seconds() > 0:
-            return SkipReason(f"data for {month} complete; starting once unchanged for {_settle_seconds()} s")
-        cursor = {"since": now}
-    waited = now - cursor["since"]
+            return _named(center_id, f"data for {month} complete; starting once unchanged for {_settle_seconds()} s")
+    waited = now - seen["since"]
     if waited < _settle_seconds():
-        return SkipReason(f"data for {month} complete and unchanged for {waited:.0f} of {_settle_seconds()} s")
-    return RunRequest(run_key=str(month), partition_key=str(month), tags=folder_tags())
+        return _named(center_id, f"data for {month} complete and unchanged for {waited:.0f} of {_settle_seconds()} s")
+    return _run_request(month, center_id, str(center_month_key(month, center_id)))
 
 
-@schedule(
-    name="ccpulse_monthly_schedule",
-    job=monthly_job,
-    cron_schedule=f"0 6 {POLICY_AT_LOAD.schedule_day} * *",
-    execution_timezone=POLICY_AT_LOAD.timezone,
-    default_status=DefaultScheduleStatus.RUNNING if os.environ.get("CCPULSE_SCHEDULE", "running") == "running"
-    else DefaultScheduleStatus.STOPPED,
-    description="The deadline for last month: starts it if its data is complete and nothing started it yet; "
-    "otherwise emails ops once that its data has not landed, naming what is missing.",
+def _deadline_schedule(center_id: str | None):
+    policy = policy_at_load(center_id)
+
+    @schedule(
+        name="ccpulse_monthly_schedule" + (f"_{center_id}" if center_id else ""),
+        job=monthly_job,
+        cron_schedule=f"0 6 {policy.schedule_day} * *",
+        execution_timezone=policy.timezone,
+        default_status=DefaultScheduleStatus.RUNNING if os.environ.get("CCPULSE_SCHEDULE", "running") == "running"
+        else DefaultScheduleStatus.STOPPED,
+        description="The deadline for last month" + (f" of center {center_id}" if center_id else "") + ": starts it "
+        "if its data is complete and nothing started it yet; otherwise emails ops once that its data has not landed, "
+        "naming what is missing.",
+    )
+    def monthly_deadline(context: ScheduleEvaluationContext, settings: CcpulseSettings, mail: MailSettings):
+        month = last_ended_month(context.scheduled_execution_time, center_id)
+        started = runs_of(context.instance, month, center_id)
+        if started:
+            return SkipReason(f"{month} already has a run ({started[0].run_id}, {started[0].status.value})")
+        landing = _landing(settings, month, center_id)
+        if landing.complete:
+            return _run_request(month, center_id, f"deadline-{center_month_key(month, center_id)}")
+        when = context.scheduled_execution_time.astimezone(zoneinfo.ZoneInfo(policy.timezone)).isoformat(
+            timespec="minutes")
+        if center_id is not None:
+            data = str(GROUP.center(center_id).data / str(month))
+        else:
+            data = str(Path(settings.data_dir) / str(month)) if settings.source == "files" else settings.reader().describe()
+        what = f"{month} ({center_id})" if center_id else str(month)
+        sent = send_ops_alert(settings, mail, str(month), context.log,
+                              lambda language, recipient: compose_data_late_alert(
+                                  language, mail.sender, recipient, what, landing.missing, data, when), center_id)
+        return SkipReason(f"data for {what} has not landed: missing {', '.join(landing.missing)} "
+                          f"({sent} ops alert(s) sent)")
+
+    return monthly_deadline
+
+
+# One deadline per center, each on its own policy's day and clock (a group of one: the one it always had).
+deadline_schedules = [_deadline_schedule(center_id) for center_id in CENTER_IDS]
+monthly_deadline = deadline_schedules[0]  # a group of one's
+
+
+def deadline_passed(month: Month, center_id: str | None, now: dt.datetime) -> bool:
+    """Has center's deadline for month M (day schedule_day of M+1, 06:00 in its clock) passed?"""
+    policy = policy_at_load(center_id)
+    following = month.next()
+    deadline = dt.datetime(following.year, following.month, policy.schedule_day, 6,
+                           tzinfo=zoneinfo.ZoneInfo(policy.timezone))
+    return now >= deadline
+
+
+def group_month_due(instance, month: Month, now: dt.datetime) -> tuple[bool, str]:
+    """Whether the group's month M is ready to be rolled up, and why (not): every center's month M ended (succeeded
+    or failed), or every center's deadline passed with none still running (a center without data is then reported
+    as not available, with the reason)."""
+    waiting, running = [], []
+    for center_id in GROUP.ids:
+        runs = runs_of(instance, month, center_id)
+        if any(run.status in (DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                              DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING) for run in runs):
+            running.append(center_id)
+        elif not runs and not deadline_passed(month, center_id, now):
+            waiting.append(center_id)
+    if running:
+        return False, f"{month}: still running for {', '.join(running)}"
+    if waiting:
+        return False, f"{month}: no run yet for {', '.join(waiting)}, whose deadline has not passed"
+    return True, f"{month}: every center's month has ended"
+
+
+@sensor(
+    name="ccpulse_group_roll_up",
+    job=group_job,
+    minimum_interval_seconds=SENSOR_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Starts the group's month (group_health.csv, group_report.pdf, its email) once every center's month "
+    "has ended, succeeded or failed, or every center's deadline has passed; once per month.",
 )
-def monthly_deadline(context: ScheduleEvaluationContext, settings: CcpulseSettings, mail: MailSettings):
-    month = last_ended_month(context.scheduled_execution_time)
-    started = runs_of(context.instance, month)
-    if started:
-        return SkipReason(f"{month} already has a run ({started[0].run_id}, {started[0].status.value})")
-    landing = settings.reader().landing(month)
-    if landing.complete:
-        return RunRequest(run_key=f"deadline-{month}", partition_key=str(month), tags=folder_tags())
-    when = context.scheduled_execution_time.astimezone(zoneinfo.ZoneInfo(POLICY_AT_LOAD.timezone)).isoformat(
-        timespec="minutes")
-    data = str(Path(settings.data_dir) / str(month)) if settings.source == "files" else settings.reader().describe()
-    sent = send_ops_alert(settings, mail, str(month), context.log, lambda language, recipient: compose_data_late_alert(
-        language, mail.sender, recipient, str(month), landing.missing, data, when))
-    return SkipReason(f"data for {month} has not landed: missing {', '.join(landing.missing)} "
-                      f"({sent} ops alert(s) sent)")
+def group_roll_up(context: SensorEvaluationContext):
+    now = dt.datetime.now(dt.timezone.utc)
+    month = min(last_ended_month(now, center_id) for center_id in GROUP.ids)
+    if str(month) not in monthly_partitions.get_partition_keys():
+        return SkipReason(f"{month} is not a partition (partitions start at {FIRST_MONTH})")
+    if runs_of(context.instance, month):
+        return SkipReason(f"the group's {month} already has a run")
+    due, why = group_month_due(context.instance, month, now)
+    if not due:
+        return SkipReason(why)
+    return RunRequest(run_key=f"group-{month}", partition_key=str(month), tags=folder_tags())
