@@ -10,9 +10,12 @@ DEMO_AGENTS ?= 120
 DEMO_CALENDAR := --calendar weekdays --holiday-calendar CN
 DEMO_DATA := demo/data
 DEMO_OUT := demo/out
+# A group of three centers (SPEC §15) with their own policies: Shanghai (en), Chengdu (zh-CN, higher targets),
+# Guangzhou (en, Singapore time, Monday to Friday); `make demo-group`, then `make dev-group` for the UI.
+DEMO_GROUP := demo/group
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup system-deps demo demo-data test dev bench lock clean mutation
+.PHONY: setup system-deps demo demo-data demo-group test dev dev-group bench lock clean mutation
 
 PACKAGES := pipelines assets schemas ingest synthetic core metrics reports delivery
 
@@ -43,6 +46,10 @@ demo-data: setup
 demo: demo-data
 	$(BIN)/ccpulse run --month $(DEMO_MONTH) --data $(DEMO_DATA) --out $(DEMO_OUT) --policy examples/policy.yaml
 
+demo-group: setup
+	$(BIN)/ccpulse generate --centers 3 --agents 60 --month $(DEMO_MONTH) --months-back 2 --out $(DEMO_GROUP)
+	$(BIN)/ccpulse run --month $(DEMO_MONTH) --centers $(DEMO_GROUP)/centers.yaml
+
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
@@ -52,6 +59,9 @@ bench: setup
 dev: demo-data
 	CCPULSE_DATA_DIR=$(CURDIR)/$(DEMO_DATA) CCPULSE_OUT_DIR=$(CURDIR)/$(DEMO_OUT) CCPULSE_POLICY=$(CURDIR)/examples/policy.yaml \
 		$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+dev-group: demo-group
+	CCPULSE_CENTERS=$(CURDIR)/$(DEMO_GROUP)/centers.yaml $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 clean:
 	rm -rf $(VENV) .dagster_home demo .pytest_cache .hypothesis

@@ -7,8 +7,9 @@ exactly as a user runs it, in a separate process; each stage's time is the durat
 for its step, and memory is sampled over the run's whole process tree (the render workers included).
 Then, on the same out folder, one agent's name is corrected in the month's roster and the month is run
 again (only that agent's team report should be rendered again); then a 500-agent month is rendered on
-a Dask cluster of one, then two, single-threaded workers started here on loopback; then the demo is
-timed as `make demo` runs it, after set-up.
+a Dask cluster of one, then two, single-threaded workers started here on loopback; then a group of 30
+centers of 300 agents each is run for one month (issue 28: every center's reports, then the group report);
+then the demo is timed as `make demo` runs it, after set-up.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ RERUN_TARGET = 25.0
 DASK_SPEEDUP_TARGET = 1.3
 DEMO_TARGET = 20.0
 HISTORY_MONTHS_BACK = 11  # a year of data: the trends' earlier months are part of the month's cost
+GROUP_CENTERS, GROUP_AGENTS = 30, 300
 
 
 def _tree_rss(root_pid: int) -> tuple[int, int]:
@@ -270,6 +272,49 @@ def dask_speedup(cli: list[str], env: dict, args, work: Path) -> None:
     print(line("speed-up, 2 workers over 1", seconds[1] / seconds[2], DASK_SPEEDUP_TARGET, unit="×", at_least=True))
 
 
+def group_runs(home: Path) -> tuple[list[float], float]:
+    """Each center run's seconds (start to end, as the instance recorded them) and the group roll-up's."""
+    os.environ["DAGSTER_HOME"] = str(home)
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        centers, group = [], float("nan")
+        for run in instance.get_runs():
+            stats = instance.get_run_stats(run.run_id)
+            seconds = (stats.end_time or 0) - (stats.start_time or 0)
+            if run.tags.get("ccpulse/center"):
+                centers.append(seconds)
+            elif run.job_name == "ccpulse_group":
+                group = seconds
+        return sorted(centers), group
+
+
+def group_of_centers(cli: list[str], env: dict, args, work: Path) -> None:
+    """A group of 30 centers × 300 agents, one month (and the month before, for the comparisons), run as
+    `ccpulse run --centers` runs it: each center's month in turn on one render cluster, then the roll-up."""
+    root, home = work / "group", work / "group_home"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    group_env = {**env, "DAGSTER_HOME": str(home)}
+    subprocess.run(cli + ["generate", "--centers", str(GROUP_CENTERS), "--agents", str(GROUP_AGENTS), "--month",
+                          args.month, "--months-back", "1", "--out", str(root), "--seed", "7"],
+                   check=True, env=group_env, stdout=subprocess.DEVNULL)
+    seconds, tree, largest = run_measured(cli + ["run", "--month", args.month, "--centers",
+                                                 str(root / "centers.yaml")], group_env)
+    centers, group = group_runs(home)
+    print(f"\n  a group of {GROUP_CENTERS} centers × {GROUP_AGENTS} agents, one month "
+          f"(`ccpulse run --centers`, centers one after another):")
+    print(line("whole group, wall clock (import to exit)", seconds))
+    if centers:
+        print(line(f"one center's run, median of {len(centers)}", centers[len(centers) // 2]))
+        print(line("one center's run, slowest", centers[-1]))
+        print(line("the centers' runs together", sum(centers)))
+    print(line("group roll-up and its email", group))
+    print(f"  {'peak resident memory, whole process tree':<48} {tree / 2**20:8.0f} MiB  (largest process "
+          f"{largest / 2**20:.0f} MiB)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agents", type=int, default=10_000)
@@ -279,6 +324,8 @@ def main() -> int:
     parser.add_argument("--no-rerun", action="store_true", help="skip the re-run after a name correction")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask cluster of one and two workers")
     parser.add_argument("--dask-agents", type=int, default=500, help="agents of the month rendered on Dask")
+    parser.add_argument("--no-group", action="store_true", help="skip the group of 30 centers × 300 agents")
+    parser.add_argument("--only-group", action="store_true", help="only the group of centers")
     parser.add_argument("--only-dask", action="store_true",
                         help="only the Dask comparison (and the demo unless --no-demo)")
     args = parser.parse_args()
@@ -291,9 +338,13 @@ def main() -> int:
     cli = [sys.executable, "-m", "pipelines.cli"]
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     env.pop("CCPULSE_DASK_SCHEDULER", None)  # the main run renders on its own local cluster
-    size = f"{args.dask_agents:,} agents on Dask only" if args.only_dask else f"{args.agents:,} agents"
+    size = (f"{args.dask_agents:,} agents on Dask only" if args.only_dask
+            else f"{GROUP_CENTERS} centers × {GROUP_AGENTS} agents only" if args.only_group else f"{args.agents:,} agents")
     print(f"ccpulse bench: {size}, month {args.month}, in {work} ({os.cpu_count()} cores)")
 
+    if args.only_group:
+        group_of_centers(cli, env, args, work)
+        return 0
     if not args.only_dask:
         started = time.perf_counter()
         generate(cli, env, args.agents, args.month, HISTORY_MONTHS_BACK, data)
@@ -304,6 +355,8 @@ def main() -> int:
             rerun_after_a_name_correction(cli, env, args, data, out, home)
     if not args.no_dask:
         dask_speedup(cli, env, args, work)
+    if not args.no_group and not args.only_dask:
+        group_of_centers(cli, env, args, work)
 
     if not args.no_demo:  # `make demo` after set-up: generate the demo data, then run the demo month
         demo = work / "demo"

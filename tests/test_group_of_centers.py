@@ -110,7 +110,21 @@ def test_the_ui_shows_the_month_by_center_grid(group):
                   for n in nodes}
     assert dimensions[("management_health",)]["center"] == ["sh", "cd", "gz"]
     assert dimensions[("management_health",)]["month"][-1] == str(ENDED)
-    assert list(dimensions[("group_month",)]) == ["default"] or "center" not in dimensions[("group_month",)]
+    assert list(dimensions[("group_month",)]) == ["default"]  # the group's own assets: months only
+    assert dimensions[("group_month",)]["default"][-1] == str(ENDED)
+
+
+def test_the_broken_centers_ops_are_alerted_with_the_center_named(group):
+    alerts = _month_folder(group["group"].center(BROKEN).out) / "ops_alerts"
+    deadline = time.monotonic() + 90  # the run-failure sensor ticks every 30 s
+    while not list(alerts.glob("*.eml")) and time.monotonic() < deadline:
+        time.sleep(2)
+    (eml,) = alerts.glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert f"{ENDED} ({BROKEN})" in message["Subject"]
+    assert "raw_attendance" in message.get_body(("plain",)).get_content()
+    for center in group["group"].centers:  # the centers that did not fail alert nobody
+        assert center.id == BROKEN or not (_month_folder(center.out) / "ops_alerts").exists()
 
 
 def test_a_broken_center_stops_no_other_and_each_writes_only_its_own_folder(group):
