@@ -109,10 +109,15 @@ def center_month_key(month: Month | str, center_id: str | None = None) -> str:
 
 
 def run_center(tags) -> str | None:
-    """The center a run's tags say it serves (Dagster's own partition tag of the center dimension)."""
-    return tags.get(f"dagster/partition/{CENTER}")
+    """The center a run's tags say it serves: Dagster's tag of the center dimension, or the center of its partition
+    key (a launch that gave `dagster/partition` = `sh|2026-09` alone); None for a month of a group of one."""
+    if tags.get(f"dagster/partition/{CENTER}"):
+        return tags[f"dagster/partition/{CENTER}"]
+    return partition_center(tags["dagster/partition"]) if tags.get("dagster/partition") else None
 
 
 def run_month(tags) -> str | None:
     """The month a run serves, from its tags: `2026-09` whether or not the run is a center's of a group."""
-    return tags.get(f"dagster/partition/{MONTH}") or tags.get("dagster/partition")
+    if tags.get(f"dagster/partition/{MONTH}"):
+        return tags[f"dagster/partition/{MONTH}"]
+    return str(partition_month(tags["dagster/partition"])) if tags.get("dagster/partition") else None

@@ -44,7 +44,8 @@ from dagster import (
 
 from assets.common import folder_tags
 from assets.delivery import month_policy_file
-from assets.partitions import FIRST_MONTH, GROUP, center_month_key, monthly_partitions, policy_at_load, run_month
+from assets.partitions import (FIRST_MONTH, GROUP, center_month_key, monthly_partitions, policy_at_load, run_center,
+                               run_month)
 from assets.resources import CcpulseSettings, MailSettings
 from core.months import Month
 from delivery.addresses import InvalidAddress, checked_address
@@ -137,7 +138,7 @@ def send_ops_alert(settings: CcpulseSettings, mail: MailSettings, month: str, lo
 def ops_alert_on_failure(context: RunFailureSensorContext, settings: CcpulseSettings, mail: MailSettings):
     run = context.dagster_run
     month = run_month(run.tags) or "?"
-    center_id = run.tags.get("dagster/partition/center")
+    center_id = run_center(run.tags)
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     failures = step_failure_lines(context.get_step_failure_events())
     out = run.tags.get("ccpulse/out", settings.out_dir)
