@@ -40,7 +40,7 @@ from delivery.compose import compose
 from delivery.log import BROKEN, FAILED, UNKNOWN, DeliveryLog, LogNotWritten
 from delivery.send import deliver, route, undelivered
 from ingest.files import FileSource
-from metrics.group import GROUP_HEALTH_FILE, CenterMonth, center_month, group_health, write_group_health
+from metrics.group import GROUP_HEALTH_FILE, CenterMonth, Unavailable, center_month, group_health, write_group_health
 from reports.group import write_group_report
 
 GROUP_ASSETS = "group_of_centers"
@@ -55,31 +55,29 @@ with warnings.catch_warnings():  # a beta class of Dagster 1.13 (requirements.lo
     EVERY_CENTER_OF_THE_MONTH = MultiToSingleDimensionPartitionMapping(MONTH)
 
 
-def why_unavailable(instance, center: Center, month: Month) -> str:
-    """Why a center's month has no finished outputs, in words with no personnel data: its data has not landed
-    (naming the missing sources), its run failed (naming the steps and blocking checks, never their messages,
-    which may quote rows), is still going, or never started."""
+def why_unavailable(instance, center: Center, month: Month) -> Unavailable:
+    """Why a center's month has no finished outputs, with no personnel data: its data has not landed (the missing
+    sources), its run failed (the steps and blocking checks, never their messages, which may quote rows), is still
+    going, was canceled, or never started. The group report words it in its language (reports/group.py)."""
     if center.data.is_dir():
         missing = FileSource(str(center.data)).landing(month).missing
         if missing:
-            return f"data for {month} has not landed: missing {', '.join(missing)}"
+            return Unavailable("not_landed", str(month), missing_sources=tuple(missing))
     runs = instance.get_runs(RunsFilter(tags={"dagster/partition": str(center_month_key(month, center.id))}), limit=1)
     if not runs:
-        return f"{month} has not been run for this center"
+        return Unavailable("not_run", str(month))
     run = runs[0]
     if run.status in UNFINISHED:
-        return f"its run of {month} has not finished (run {run.run_id[:8]}, {run.status.value.lower()})"
+        return Unavailable("unfinished", str(month), run_id=run.run_id[:8], run_status=run.status.value.lower())
     if run.status == DagsterRunStatus.CANCELED:
-        return f"its run of {month} was canceled (run {run.run_id[:8]})"
+        return Unavailable("canceled", str(month), run_id=run.run_id[:8])
     evaluations = [entry.dagster_event.asset_check_evaluation_data
                    for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
     checks = sorted({f"{evaluation.asset_key.to_user_string()}.{evaluation.check_name}" for evaluation in evaluations
                      if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR})
     steps = sorted({event.step_key for event in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
                     if event.step_key})
-    where = f" at {', '.join(steps)}" if steps else ""
-    stopped = f", stopped by the blocking check(s) {', '.join(checks)}" if checks else ""
-    return f"its run of {month} failed{where}{stopped} (run {run.run_id[:8]}; the center's ops alert has the detail)"
+    return Unavailable("failed", str(month), steps=tuple(steps), checks=tuple(checks), run_id=run.run_id[:8])
 
 
 def center_months(instance, group: Group, month: Month) -> list[CenterMonth]:
@@ -88,7 +86,7 @@ def center_months(instance, group: Group, month: Month) -> list[CenterMonth]:
     for center in group.centers:
         folder = center.out / str(month)
         finished = (folder / "management_health.csv").is_file() and bool(read_manifest(folder))
-        months.append(center_month(center, month, "" if finished else why_unavailable(instance, center, month)))
+        months.append(center_month(center, month, None if finished else why_unavailable(instance, center, month)))
     return months
 
 

@@ -70,29 +70,73 @@ class UnreadableOutput(Exception):
         self.file = file
 
 
+UNAVAILABLE_KINDS = ("not_landed", "failed", "unfinished", "canceled", "not_run", "unreadable")
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a center's month has no figures, as data: the report words it in its language (reports/group.py), and
+    `text` is the English of group_health.csv's `reason` column, for ops (step and check names kept). Never a
+    row of data: names of sources, steps, checks and files, and a run's id, only."""
+
+    kind: str  # one of UNAVAILABLE_KINDS
+    month: str
+    missing_sources: tuple[str, ...] = ()  # not_landed: the sources whose files have not arrived
+    steps: tuple[str, ...] = ()  # failed: the steps that failed (raw_<source>, valid_<source>, …)
+    checks: tuple[str, ...] = ()  # failed: the blocking checks that stopped it (`asset.check`)
+    run_id: str = ""  # the run's id, shortened to 8 characters as ops reads it
+    run_status: str = ""  # unfinished: queued, started, …
+    file: str = ""  # unreadable: the file of the month that does not read
+
+    def __post_init__(self):
+        if self.kind not in UNAVAILABLE_KINDS:
+            raise ValueError(f"unknown kind of unavailable month: {self.kind!r}")
+
+    @property
+    def text(self) -> str:
+        month, run = self.month, self.run_id
+        if self.kind == "not_landed":
+            return f"data for {month} has not landed: missing {', '.join(self.missing_sources)}"
+        if self.kind == "not_run":
+            return f"no finished run for {month}"
+        if self.kind == "unfinished":
+            return f"its run of {month} has not finished (run {run}, {self.run_status})"
+        if self.kind == "canceled":
+            return f"its run of {month} was canceled (run {run})"
+        if self.kind == "unreadable":
+            return f"its {self.file or HEALTH_FILE} for {month} cannot be read"
+        where = f" at {', '.join(self.steps)}" if self.steps else ""
+        stopped = f", stopped by the blocking check(s) {', '.join(self.checks)}" if self.checks else ""
+        return f"its run of {month} failed{where}{stopped} (run {run}; the center's ops alert has the detail)"
+
+
 @dataclass(frozen=True)
 class CenterMonth:
     center: Center
     folder: Path | None  # <center.out>/<M> when its run finished with outputs, else None
-    unavailable_reason: str = ""  # "" when available; else a short reason with no personnel data
+    unavailable: Unavailable | None = None  # None when available
 
     @property
     def available(self) -> bool:
         return self.folder is not None
 
 
-def no_finished_run(month: Month) -> str:
-    """The reason given for a center whose month folder holds no finished run (the report words it)."""
-    return f"no finished run for {month}"
-
-
-def center_month(center: Center, month: Month, reason_if_missing: str = "") -> CenterMonth:
+def center_month(center: Center, month: Month, reason_if_missing: Unavailable | None = None) -> CenterMonth:
     """The center's month: available when its folder holds a finished run's outputs (FINISHED_RUN_FILES);
-    else unavailable with `reason_if_missing` (what the caller knows: late data, a failed run) or the default."""
+    else unavailable with `reason_if_missing` (what the caller knows: late data, a failed run), or not run."""
     folder = Path(center.out) / str(month)
     if all((folder / name).is_file() and not (folder / name).is_symlink() for name in FINISHED_RUN_FILES):
         return CenterMonth(center, folder)
-    return CenterMonth(center, None, reason_if_missing or no_finished_run(month))
+    return CenterMonth(center, None, reason_if_missing or Unavailable("not_run", str(month)))
+
+
+def unavailable_reason(center_month_: CenterMonth, row: dict) -> Unavailable | None:
+    """Why group_health's `row` of this center is not available: the caller's reason, or a file of its finished
+    month that does not read (group_health found it); None when available."""
+    if row["available"]:
+        return None
+    # the file's name is in the row's reason, for ops; the report says only that the outputs do not read
+    return center_month_.unavailable or Unavailable("unreadable", row["month"])
 
 
 def _center_row(folder: Path) -> dict | None:
@@ -189,11 +233,11 @@ def _row(center_month_: CenterMonth, month: Month) -> dict:
             found = {**figures, **_sample_sizes(folder), **_targets(folder), **_last_month(center, month),
                      **_awards(folder), **_calibration(folder), **_data_quality(folder)}
     except UnreadableOutput as error:  # one center's broken file never stops the roll-up of the others
-        row.update(available=False, reason=f"its {error.file} for {month} cannot be read")
+        row.update(available=False, reason=Unavailable("unreadable", str(month), file=error.file).text)
         return row
     if figures is None:  # no finished run, or one whose management_health.csv holds no whole-center row
-        reason = center_month_.unavailable_reason or f"its {HEALTH_FILE} for {month} has no whole-center row"
-        row.update(available=False, reason=reason)
+        reason = center_month_.unavailable or Unavailable("unreadable", str(month), file=HEALTH_FILE)
+        row.update(available=False, reason=reason.text)
         return row
     row.update(available=True, reason="", **found)
     return row

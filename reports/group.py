@@ -13,6 +13,7 @@ center report measures it, and a change is computed and called out as every repo
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -24,13 +25,14 @@ from core.manifest import GROUP, ReportEntry, read_manifest, record_reports
 from core.months import Month
 from core.policy import RECORDED_POLICY, Policy, load_policy
 from metrics.awards import AWARDS
-from metrics.group import CenterMonth, no_finished_run
+from metrics.group import CenterMonth, Unavailable, unavailable_reason
 from reports.changes import Change, arrow, change_between, change_text, subtracts
 from reports.context import _health_row, by_status
-from reports.i18n import MISSING, Translator, percent, unbroken_names, with_n
+from reports.i18n import MISSING, RATE_FIELDS, Translator, percent, unbroken_names, with_n
 from reports.render import Earlier, Renderer, write_checked
 from reports.stamp import GENERATED_AT
-from reports.status import status_reasons, status_why
+from reports.status import RED_FLAGS, status_reasons
+from schemas.catalog import SOURCE_NAMES
 
 GROUP_REPORT_FILE = "group_report.pdf"
 GROUP_TEMPLATE = "group_report.html"
@@ -44,6 +46,11 @@ STATUS_ORDER = {"green": 0, "amber": 1, "red": 2}
 TESTED = ("csat", "attendance_rate", "qa_coverage")
 SHOWN_CHANGES = ("csat", "qa_score", "attendance_rate")
 UNAVAILABLE = "unavailable"
+BELIEVABILITY_CHECK = "data_believability."  # a blocking check of the month's believability: `<asset>.<source>_<name>`
+# The amber flags the brief words short (reports/status.py words each in full, with what to do, under each center).
+AMBER_SHORT = ("csat", "untimely_action_share", "qa_coverage")
+# one of management_health.csv's `flags`: qa_coverage<0.8
+FLAG = re.compile(r"(?P<name>[a-z0-9_]+)(?:>=|<=|<|>|=)(?P<limit>.+)")
 
 
 def _policy(center_month: CenterMonth) -> Policy:
@@ -86,9 +93,44 @@ def center_change(row: dict, field: str) -> Change | None:
     return change
 
 
-def _reason_text(t: Translator, reason: str, month: Month) -> str:
-    """Why a center is not available, in the report's language where it is ours; the caller's words otherwise."""
-    return t("rollup_no_finished_run", month=str(month)) if reason == no_finished_run(month) else reason
+def _month_figures(t: Translator, month: str) -> str:
+    """"October's figures", "10 月数据"."""
+    return t("rollup_month_figures", month=t("rollup_months").split(",")[Month.parse(month).month - 1])
+
+
+def _read_source(step: str) -> str | None:
+    """The source a reading step is about (raw_<source>, valid_<source>); None for any other step."""
+    return next((source for source in SOURCE_NAMES if step in (f"raw_{source}", f"valid_{source}")), None)
+
+
+def _checked_source(check: str) -> str | None:
+    """The source a blocking believability check (`data_believability.<source>_<name>`) is about; None otherwise."""
+    name = check.removeprefix(BELIEVABILITY_CHECK) if check.startswith(BELIEVABILITY_CHECK) else ""
+    # the longest first: a source's name may start another's
+    return next((source for source in sorted(SOURCE_NAMES, key=len, reverse=True) if name.startswith(f"{source}_")),
+                None)
+
+
+def _sources(t: Translator, sources) -> str:
+    names = list(dict.fromkeys(t(f"source_{source}") if t.has(f"source_{source}") else source for source in sources))
+    return t("and_join").join(names)
+
+
+def unavailable_text(t: Translator, reason: Unavailable) -> str:
+    """Why a center is not available, for a director, in the report's language: what did not happen and who has the
+    detail; the sources by their readable names, never a step's or check's name, never a row of data."""
+    month = _month_figures(t, reason.month)
+    if reason.kind == "not_landed":
+        return t("rollup_unavailable_not_landed", month=month, sources=_sources(t, reason.missing_sources))
+    if reason.kind == "failed":
+        read = [source for step in reason.steps if (source := _read_source(step)) is not None]
+        checked = [source for check in reason.checks if (source := _checked_source(check)) is not None]
+        what = [t("rollup_failed_read", sources=_sources(t, read))] if read else []
+        if checked:
+            what.append(t("rollup_failed_believability", sources=_sources(t, checked)))
+        return t("rollup_unavailable_failed", month=month, run=reason.run_id,
+                 what=t("rollup_within_join").join(what) if what else t("rollup_failed_later"))
+    return t(f"rollup_unavailable_{reason.kind}", month=month, run=reason.run_id)
 
 
 def _listed(t: Translator, items: list[str]) -> str:
@@ -96,8 +138,15 @@ def _listed(t: Translator, items: list[str]) -> str:
     return shown + (t("and_more", n=len(items) - LISTED) if len(items) > LISTED else "")
 
 
-def _gap(t: Translator, field: str, gap: float) -> str:
-    return t.change(field, gap).lstrip("+") + ("" if field == "csat" else " " + t("unit_points"))
+def _amount(t: Translator, field: str, text: str) -> str:
+    """An unsigned difference in words: "6.2 percentage points" for a rate, "2.0 points" for the QA score; `text` is
+    the figure as every report rounds it (t.change, reports/changes.change_text)."""
+    number_ = text.lstrip("+-").removesuffix(" " + t("unit_pt"))
+    return t("rollup_gap_rate" if field in RATE_FIELDS else "rollup_gap_points", value=number_)
+
+
+def _target_key(field: str) -> str:
+    return "csat_target" if field == "csat" else "qa_target"
 
 
 def _missed(t: Translator, row: dict) -> tuple[float, str] | None:
@@ -105,27 +154,94 @@ def _missed(t: Translator, row: dict) -> tuple[float, str] | None:
     None when it met both, or has no target or figure to compare."""
     items, worst = [], 0.0
     for field, n in (("csat", row["csat_responses"]), ("qa_score", row["qa_evals"])):
-        value, target = row[field], row[f"{'csat' if field == 'csat' else 'qa'}_target"]
+        value, target = row[field], row[_target_key(field)]
         if value is None or target is None or value >= target:
             continue
         worst = max(worst, (target - value) / target if target else 0.0)
         items.append(t("rollup_missed_kpi", kpi=t(field), value=t.value(field, value),
-                       n=f"{n:,}" if n is not None else "?", gap=_gap(t, field, target - value),
+                       n=f"{n:,}" if n is not None else "?", gap=_amount(t, field, t.change(field, target - value)),
                        target=t.threshold(field, target)))
-    # "and" between one center's figures; the list separator between centers
-    return (worst, t("rollup_missed_item", center=row["center_name"], items=t("and_join").join(items))) if items \
-        else None
+    return (worst, t("rollup_missed_item", center=_before_cjk(t, row["center_name"]),
+                     items=t("rollup_within_join").join(items))) if items else None
 
 
-def group_brief(t: Translator, month: Month, rows: list[dict], policies: dict[str, Policy]) -> list[str]:
-    """At most eight sentences, most urgent first (SPEC §10 In brief, for the group)."""
+def _before_cjk(t: Translator, name: str) -> str:
+    """A name followed straight by Chinese text ("上海满意度"): a Latin name takes a space before it ("Shanghai 满意度")."""
+    return name + " " if t.language != "en" and name[-1:].isascii() else name
+
+
+def _amber_flags(row: dict) -> dict[str, str]:
+    """The center's amber flags, name → flag, in the order its management_health.csv gives them."""
+    matches = [FLAG.fullmatch(flag) for flag in (row["flags"] or "").split(";")]
+    return {match["name"]: match[0] for match in matches if match and match["name"] not in RED_FLAGS}
+
+
+def _why_short(t: Translator, name: str, row: dict | None = None, policy: Policy | None = None) -> str:
+    """An amber reason in a few words; with `row`, the center's own figure (rounded as its status line rounds it)."""
+    if name not in AMBER_SHORT:  # a flag this report does not know yet: its name, as the flags column has it
+        return t.flag(_amber_flags(row)[name], row) if row is not None else t(name) if t.has(name) else name
+    if row is None:
+        return t(f"rollup_why_{name}")
+    if name == "csat":
+        return t("rollup_why_csat_value", value=t.value("csat", row["csat"]),
+                 target=t.threshold("csat", row["csat_target"]) if row["csat_target"] is not None else MISSING)
+    if name == "untimely_action_share":
+        return t("rollup_why_untimely_action_share_value", value=percent(row[name], 0), days=policy.timely_days)
+    return t("rollup_why_qa_coverage_value", value=percent(row[name], 0),
+             limit=t.threshold(name, float(FLAG.fullmatch(_amber_flags(row)[name])["limit"])))
+
+
+def _amber_sentence(t: Translator, amber: list[dict], available: int, policies: dict[str, Policy]) -> str:
+    """Why the amber centers are amber, short: "All 3 are amber because CSAT is under target; Chengdu also because
+    38% of rewards and penalties were given more than 7 days late." (the full reasons are under each center)."""
+    if not amber:
+        return ""
+    flags = {row["center_id"]: _amber_flags(row) for row in amber}
+
+    def own(row, names):
+        return t("rollup_within_join").join(_why_short(t, name, row, policies[row["center_id"]]) for name in names)
+
+    if len(amber) == 1:
+        row = amber[0]
+        return t("rollup_brief_amber_one", center=_before_cjk(t, row["center_name"]),
+                 reasons=own(row, flags[row["center_id"]]))
+    shared = [name for name in flags[amber[0]["center_id"]] if all(name in flags[row["center_id"]] for row in amber)]
+    if not shared:
+        return t("rollup_brief_amber_each", items=t.join([t("rollup_brief_amber_each_item", center=row["center_name"],
+                                                              reasons=own(row, flags[row["center_id"]]))
+                                                            for row in amber]))
+    reasons = t("rollup_within_join").join(_why_short(t, name) for name in shared)
+    if len(amber) == available:
+        head = t("rollup_brief_amber_all_two" if len(amber) == 2 else "rollup_brief_amber_all", count=len(amber),
+                 reasons=reasons)
+    else:
+        head = t("rollup_brief_amber_some", reasons=reasons,
+                 centers=_before_cjk(t, t("and_join").join(row["center_name"] for row in amber)))
+    also = [t("rollup_brief_amber_also", center=_before_cjk(t, row["center_name"]),
+              reasons=own(row, [name for name in flags[row["center_id"]] if name not in shared])) for row in amber
+            if any(name not in shared for name in flags[row["center_id"]])]
+    return t.join([head, *also]) + t("rollup_full_stop")
+
+
+def _all_of(t: Translator, key: str, count: int, total: int, **values) -> str:
+    """`key`, or its `_all` form when every center is meant ("All 3 centers…", "Both centers…")."""
+    if count == total and count > 1:
+        return t(f"{key}_all_two" if count == 2 else f"{key}_all", count=count, total=total, **values)
+    if count == total == 1 and t.has(f"{key}_all_one"):
+        return t(f"{key}_all_one", total=total, **values)
+    return t(key, count=count, total=total, **values)
+
+
+def group_brief(t: Translator, month: Month, rows: list[dict], policies: dict[str, Policy],
+                reasons: dict[str, Unavailable]) -> list[str]:
+    """At most eight sentences, most urgent first (SPEC §10 In brief, for the group); `reasons`: why each center
+    not available is not (unavailable_reason), by center id."""
     available = [row for row in rows if row["available"]]
     unavailable = [row for row in rows if not row["available"]]
     sentences = []
 
     red = [row for row in available if row["status"] == "red"]
-    amber = [row["center_name"] for row in available if row["status"] == "amber"]
-    amber_said = t("rollup_brief_amber", count=len(amber), items=_listed(t, amber)) if amber else ""
+    amber_said = _amber_sentence(t, [row for row in available if row["status"] == "amber"], len(available), policies)
     if red:
         items = [t("rollup_brief_red_item", center=row["center_name"], n=f"{row['headcount']:,}", why=t.join(
             status_reasons(t, row, policies[row["center_id"]], {"csat_responses": row["csat_responses"]})[0]))
@@ -133,19 +249,22 @@ def group_brief(t: Translator, month: Month, rows: list[dict], policies: dict[st
         sentences.append(t("sentence_separator").join(part for part in (
             t("rollup_brief_red", count=len(red), total=len(available), items=_listed(t, items)), amber_said) if part))
     elif available:
-        sentences.append(t("sentence_separator").join(
-            part for part in (t("rollup_brief_no_red", total=len(available)), amber_said) if part))
+        sentences.append(t("sentence_separator").join(part for part in (t("rollup_brief_no_red"), amber_said) if part))
 
     if unavailable:
-        sentences.append(t("rollup_brief_unavailable", count=len(unavailable), total=len(rows), items=_listed(
-            t, [t("rollup_brief_unavailable_item", center=row["center_name"],
-                  reason=_reason_text(t, row["reason"], month)) for row in unavailable])))
+        # each center's reason a sentence of its own
+        said = [t("rollup_brief_unavailable_item", center=row["center_name"],
+                  reason=unavailable_text(t, reasons[row["center_id"]])) for row in unavailable[:LISTED]]
+        if len(unavailable) > LISTED:
+            said.append(t("rollup_brief_unavailable_more", count=len(unavailable) - LISTED))
+        sentences.append(t("rollup_brief_unavailable", count=len(unavailable), total=len(rows),
+                           items=t("sentence_separator").join(said)))
 
     missed = sorted((found for row in available if (found := _missed(t, row)) is not None), key=lambda m: -m[0])
     met = len(available) - len(missed)
     if missed:
-        sentences.append(t("rollup_brief_missed", count=len(missed), total=len(available),
-                           items=_listed(t, [text for _, text in missed]))
+        sentences.append(_all_of(t, "rollup_brief_missed", len(missed), len(available),
+                                 items=_listed(t, [text for _, text in missed]))
                          + (t("sentence_separator") + t("rollup_brief_met_rest", count=met) if met else ""))
     elif available:
         sentences.append(t("rollup_brief_all_met", count=len(available)))
@@ -158,7 +277,7 @@ def group_brief(t: Translator, month: Month, rows: list[dict], policies: dict[st
                 continue
             moves.append((change.delta > 0, -abs(change.test.statistic), t(
                 "rollup_move_up" if change.delta > 0 else "rollup_move_down", center=row["center_name"], kpi=t(field),
-                change=change_text(t, change, unsigned=True), value=t.value(field, change.now),
+                change=_amount(t, field, change_text(t, change, unsigned=True)), value=t.value(field, change.now),
                 n_before=f"{change.test.n_before:,}", n=f"{change.test.n_now:,}")))
     moves.sort(key=lambda move: move[:2])  # declines first, the surest first
     compared = [row for row in available if row["status_last_month"] is not None]
@@ -168,6 +287,8 @@ def group_brief(t: Translator, month: Month, rows: list[dict], policies: dict[st
                          if len(moves) > LISTED else t("rollup_brief_moves", items=t.join(shown)))
     elif compared:
         sentences.append(t("rollup_brief_no_moves", count=len(compared)))
+    elif available:
+        sentences.append(t("rollup_brief_no_last_month"))
 
     worse = [t("brief_worse_item", team=row["center_name"], before=t(f"status_{row['status_last_month']}"),
                now=t(f"status_{row['status']}")) for row in compared
@@ -179,8 +300,12 @@ def group_brief(t: Translator, month: Month, rows: list[dict], policies: dict[st
     if awarded:
         totals = {award: sum(row[f"awards_{award}"] or 0 for row in available) for award in AWARDS}
         counted = [f"{t(f'award_{award}')} {count}" for award, count in totals.items() if count]
-        sentences.append(t("rollup_brief_awards", count=sum(totals.values()), centers=len(awarded),
-                           total=len(available), items=t.join(counted)))
+        count = sum(totals.values())
+        all_key = "rollup_brief_awards_all_two" if len(awarded) == 2 else "rollup_brief_awards_all"
+        sentences.append(t(all_key, count=count, total=len(available), items=t.join(counted))
+                         if len(awarded) == len(available) > 1 and count > 1 else
+                         t("rollup_brief_awards", count=count, centers=len(awarded), total=len(available),
+                           items=t.join(counted)))
     elif available:
         sentences.append(t("brief_no_awards"))
 
@@ -229,14 +354,41 @@ def _change_cells(t: Translator, row: dict, field: str) -> tuple[str, str, bool]
     return said, before, rounded
 
 
-def _side_by_side_row(t: Translator, row: dict, month: Month, policy: Policy) -> dict:
+def _status_why(t: Translator, row: dict, policy: Policy) -> str:
+    """"Red: …. Also amber: …." (reports/status.py's reasons, each with what to do); empty for a green center."""
+    red, amber = status_reasons(t, row, policy, {"csat_responses": row["csat_responses"]})
+    parts = [t("rollup_why_red", items=t.join(red))] if red else []
+    if amber:
+        parts.append(t("rollup_why_amber_also" if red else "rollup_why_amber", items=t.join(amber)))
+    return t("sentence_separator").join(parts)
+
+
+def _also_under(t: Translator, row: dict) -> str:
+    """The targets missed that are no reason of the status (the QA score never is), as "Also under target: QA score
+    88.0 vs 90 (does not change the status)."; empty when there is none."""
+    flagged = _amber_flags(row)
+    items = [t("rollup_also_under_item", kpi=t(field), value=t.value(field, row[field]),
+               target=t.threshold(field, row[_target_key(field)]))
+             for field in ("csat", "qa_score") if field not in flagged and row[field] is not None
+             and row[_target_key(field)] is not None and row[field] < row[_target_key(field)]]
+    return t("rollup_also_under", items=t("rollup_within_join").join(items)) if items else ""
+
+
+DEFAULT_TARGETS = {"csat_target": Policy().csat_target, "qa_target": Policy().qa_target}
+
+
+def _side_by_side_row(t: Translator, row: dict, policy: Policy, reason: Unavailable | None) -> dict:
     if not row["available"]:
         return {"center": row["center_name"], "available": False, "status": UNAVAILABLE,
-                "status_label": t("rollup_status_unavailable"), "why": _reason_text(t, row["reason"], month)}
+                "status_label": t("rollup_status_unavailable"), "why": unavailable_text(t, reason)}
     cells = {field: _change_cells(t, row, field) for field in SHOWN_CHANGES}
 
     def target(key, field):
-        return t("target", value=t.threshold(field, row[key])) if row[key] is not None else ""
+        if row[key] is None:
+            return ""
+        # a center whose policy sets no target of its own is measured against the default: said, for the director
+        default = float(row[key]) == float(DEFAULT_TARGETS[key])
+        return t("rollup_target_default" if default else "target", value=t.threshold(field, row[key]))
 
     return {
         "center": row["center_name"], "available": True, "status": row["status"],
@@ -249,7 +401,8 @@ def _side_by_side_row(t: Translator, row: dict, month: Month, policy: Policy) ->
         **{f"{field}_change": cells[field][0] for field in SHOWN_CHANGES},
         **{f"{field}_before": cells[field][1] for field in SHOWN_CHANGES},
         "rounded": any(cell[2] for cell in cells.values()),
-        "why": status_why(t, row, policy, {"csat_responses": row["csat_responses"]}),
+        "why": _status_why(t, row, policy),
+        "also_under": _also_under(t, row),
     }
 
 
@@ -286,21 +439,47 @@ def _counts_total(t: Translator, rows: list[dict]) -> dict:
             "read": _count(read), "quarantined": f"{quarantined:,} ({percent(quarantined / read if read else None)})"}
 
 
+def _health_rows(t: Translator, rows: list[dict]) -> list[dict]:
+    """The centers' whole-center figures, the ones not available too ("—"), red first."""
+    shown = []
+    for row in by_status(rows):
+        if not row["available"]:
+            shown.append({"team": row["center_name"], "status": UNAVAILABLE,
+                          "status_label": t("rollup_status_unavailable"), "available": False})
+            continue
+        cells = _health_row(t, {**row, "team_id": row["center_id"], "flags": row["flags"] or ""}, {})
+        # the shares the status lines say to the percent, as they say them (one figure, one rounding, in one report)
+        cells.update(untimely=with_n(percent(row["untimely_action_share"], 0), row["penalties"] + row["rewards"]),
+                     qa_coverage=with_n(percent(row["qa_coverage"], 0), row["headcount"]))
+        # the center's own name (an id may be anything, `ALL` too); why each status: under Centers side by side
+        shown.append({**cells, "team": row["center_name"], "flags": "", "available": True})
+    return shown
+
+
+def _health_rule(t: Translator, policies: list[Policy]) -> str:
+    """The red and amber rules, with the severe penalties' limit when every center has the same one."""
+    limits = {policy.severe_penalty_red_per_100 for policy in policies}
+    return t("rollup_health_rule", limit=t.threshold("severe_penalty_rate_per_100", limits.pop())) \
+        if len(limits) == 1 else t("health_rule")
+
+
 def group_report_context(group: Group, month: Month, health: pl.DataFrame, centers: list[CenterMonth]) -> dict:
     """What the group report prints, in the group's language; `health` is group_health's frame."""
     t = Translator(group.language)
     rows = health.to_dicts()
+    by_id = {center.center.id: center for center in centers}
     policies = {center.center.id: _policy(center) for center in centers}
+    reasons = {}
     for row in rows:
         policies.setdefault(row["center_id"], Policy())
+        if not row["available"]:
+            reasons[row["center_id"]] = unavailable_reason(by_id[row["center_id"]], row) \
+                if row["center_id"] in by_id else Unavailable("not_run", row["month"])
     title = t("rollup_title", group=group.name)
-    side_by_side = by_status([_side_by_side_row(t, row, month, policies[row["center_id"]]) for row in rows])
+    side_by_side = by_status([_side_by_side_row(t, row, policies[row["center_id"]], reasons.get(row["center_id"]))
+                              for row in rows])
     available = [row for row in rows if row["available"]]
-    health_rows = []
-    for row in by_status(available):
-        shown = _health_row(t, {**row, "team_id": row["center_id"], "flags": row["flags"] or ""}, {})
-        # the center's own name (an id may be anything, `ALL` too); why each status: under Centers side by side
-        health_rows.append({**shown, "team": row["center_name"], "flags": ""})
+    compared = any(row["status_last_month"] is not None for row in available)
     return {
         "lang": group.language,
         "title": title,
@@ -310,13 +489,15 @@ def group_report_context(group: Group, month: Month, health: pl.DataFrame, cente
         "keep_names": unbroken_names,
         "small_sample_note": t("rollup_small_sample_note"),
         "small_sample_shown": any("†" in row.get("csat", "") for row in side_by_side),
-        "coverage": t("rollup_coverage", available=len(available), total=len(rows)),
-        "brief": group_brief(t, month, rows, policies),
+        "coverage": t("rollup_coverage_all" if len(available) == len(rows) else "rollup_coverage",
+                      count=len(rows), available=len(available), total=len(rows)),
+        "brief": group_brief(t, month, rows, policies, reasons),
         "centers": side_by_side,
-        "changes_note": t("changes_note"),
-        "untested_note": t("rollup_qa_untested"),
+        # ▲▼ and the rounding footnote only where a change is shown: no center with last month, no change
+        "changes_note": t("rollup_changes_note") if compared else "",
         "rounding_note": t("changes_rounding_note") if any(row.get("rounded") for row in side_by_side) else "",
-        "health": health_rows,
+        "health": _health_rows(t, rows) if available else [],
+        "health_rule": _health_rule(t, [policies[row["center_id"]] for row in available]) if available else "",
         "award_names": [t(f"award_{award}") for award in AWARDS],
         "counts": [_counts_row(t, row) for row in rows],
         "counts_total": _counts_total(t, rows),

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from core.centers import load_group
 from core.months import Month
 from synthetic.group import generate_group
-from tests.test_dagster_ops import ENDED, FINISHED, Ui, _free_port
+from tests.test_dagster_ops import ENDED, FINISHED, Ui, _free_port, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("group_of_centers")]
 
@@ -80,8 +80,7 @@ def group(tmp_path_factory):
                      and all(r["status"] in FINISHED for r in runs))
         yield {"ui": ui, "runs": runs, "group": load_group(centers_file), "home": home, "env": env, "root": root}
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
+        stop_server(server)
         log.close()
 
 
@@ -178,7 +177,9 @@ def test_the_group_report_names_every_center_the_broken_ones_reason_and_no_agent
     flat = " ".join(text.split())
     for center in g.centers:
         assert center.name in flat
-    assert "raw_attendance" in flat
+    # the reason worded for the director (the group's language is English): the source by name, never the step's
+    assert "could not be produced because the attendance data could not be read (run " in flat
+    assert "raw_attendance" not in flat
     for center in g.centers:
         agents = pl.read_csv(center.data / str(ENDED) / "agents.csv", infer_schema=False)
         assert not [name for name in agents["agent_name"] if name in text]
@@ -227,4 +228,6 @@ def test_a_center_of_another_month_is_unavailable_because_its_data_has_not_lande
     instance = DagsterInstance.from_config(str(group["home"]))
     later = Month.parse(str(ENDED)).next()
     (g.center("gz").data / str(later)).mkdir()
-    assert why_unavailable(instance, g.center("gz"), later).startswith(f"data for {later} has not landed: missing ")
+    reason = why_unavailable(instance, g.center("gz"), later)
+    assert reason.kind == "not_landed" and reason.missing_sources and reason.run_id == ""
+    assert reason.text.startswith(f"data for {later} has not landed: missing ")
