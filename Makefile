@@ -50,8 +50,10 @@ demo-group: setup
 	$(BIN)/ccpulse generate --centers 3 --agents 60 --month $(DEMO_MONTH) --months-back 2 --out $(DEMO_GROUP)
 	$(BIN)/ccpulse run --month $(DEMO_MONTH) --centers $(DEMO_GROUP)/centers.yaml
 
+# Each test file runs whole on one worker (loadfile): with loadgroup a worker could take a file's tests in two
+# batches, and its module fixtures (a month run through Dagster, a dagster dev) were built twice.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: setup
 	$(BIN)/python scripts/bench.py

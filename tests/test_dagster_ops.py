@@ -12,6 +12,7 @@ import email.policy
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +39,16 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """`dagster dev` and everything it started (daemon, code server, runs), in its own process group."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # it waits for runs still going; the tests are over, so are they
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
 
 
 class Ui:
@@ -119,8 +130,7 @@ def ops(tmp_path_factory):
             time.sleep(1)
         yield {"ui": ui, "data": data, "out": out, "home": home, "port": port}
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
+        stop_server(server)
         log.close()
 
 
