@@ -6,6 +6,7 @@ ops with a link to it. The schedule's deadline is evaluated directly (its cron d
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -41,11 +42,35 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def dagster_dev(root: Path, env: dict, port: int):
+    """`dagster dev` (webserver and daemon) on loopback with `env`, its log in `root`; the UI once it answers."""
+    with open(root / "dagster.log", "w") as log:
+        server = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipelines.definitions",
+                                   "-h", "127.0.0.1", "-p", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  cwd=root, start_new_session=True)
+        ui = Ui(port)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    if ui.query("{ assetNodes { id } }")["assetNodes"]:
+                        break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((root / "dagster.log").read_text()[-5000:])
+                time.sleep(1)
+            yield ui
+        finally:
+            stop_server(server)
+
+
 def stop_server(server: subprocess.Popen) -> None:
     """`dagster dev` and everything it started (daemon, code server, runs), in its own process group."""
-    os.killpg(server.pid, signal.SIGTERM)
+    os.killpg(server.pid, signal.SIGINT)  # dagster dev shuts down on Ctrl-C; SIGTERM left it waiting
     try:
-        server.wait(timeout=30)
+        server.wait(timeout=15)
     except subprocess.TimeoutExpired:  # it waits for runs still going; the tests are over, so are they
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
@@ -112,26 +137,8 @@ def ops(tmp_path_factory):
                CCPULSE_POLICY=str(root / "policy.yaml"), CCPULSE_UI_URL=f"http://127.0.0.1:{port}",
                CCPULSE_SENSOR_INTERVAL_SECONDS="5", CCPULSE_DATA_SETTLE_SECONDS="0", CCPULSE_SCHEDULE="stopped",
                CCPULSE_RENDER_WORKERS="0")
-    log = open(root / "dagster.log", "w")
-    server = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipelines.definitions",
-                               "-h", "127.0.0.1", "-p", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                              cwd=root, start_new_session=True)
-    ui = Ui(port)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if ui.query("{ assetNodes { id } }")["assetNodes"]:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((root / "dagster.log").read_text()[-5000:])
-            time.sleep(1)
+    with dagster_dev(root, env, port) as ui:
         yield {"ui": ui, "data": data, "out": out, "home": home, "port": port}
-    finally:
-        stop_server(server)
-        log.close()
 
 
 def test_partitions_start_at_the_first_month_the_data_holds(ops):

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from core.centers import load_group
 from core.months import Month
 from synthetic.group import generate_group
-from tests.test_dagster_ops import ENDED, FINISHED, Ui, _free_port, stop_server
+from tests.test_dagster_ops import ENDED, FINISHED, Ui, _free_port, dagster_dev
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("group_of_centers")]
 
@@ -59,29 +59,11 @@ def group(tmp_path_factory):
     env.update(DAGSTER_HOME=str(home), CCPULSE_CENTERS=str(centers_file), CCPULSE_UI_URL=f"http://127.0.0.1:{port}",
                CCPULSE_SENSOR_INTERVAL_SECONDS="5", CCPULSE_DATA_SETTLE_SECONDS="0", CCPULSE_SCHEDULE="stopped",
                CCPULSE_RENDER_WORKERS="0")
-    log = open(root / "dagster.log", "w")
-    server = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipelines.definitions",
-                               "-h", "127.0.0.1", "-p", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                              cwd=root, start_new_session=True)
-    ui = Ui(port)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if ui.query("{ assetNodes { id } }")["assetNodes"]:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((root / "dagster.log").read_text()[-5000:])
-            time.sleep(1)
+    with dagster_dev(root, env, port) as ui:
         # The data sensor starts each center's month; once all three ended, the roll-up sensor starts the group's.
         runs = _wait(ui, lambda runs: any(r["jobName"] == "ccpulse_group" for r in runs)
                      and all(r["status"] in FINISHED for r in runs))
         yield {"ui": ui, "runs": runs, "group": load_group(centers_file), "home": home, "env": env, "root": root}
-    finally:
-        stop_server(server)
-        log.close()
 
 
 def _month_folder(path: Path) -> Path:
