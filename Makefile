@@ -13,6 +13,7 @@ DEMO_OUT := demo/out
 # A group of three centers (SPEC §15) with their own policies: Shanghai (en), Chengdu (zh-CN, higher targets),
 # Guangzhou (en, Singapore time, Monday to Friday); `make demo-group`, then `make dev-group` for the UI.
 DEMO_GROUP := demo/group
+DEMO_GROUP_PREVIOUS ?= 2026-09
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 .PHONY: setup system-deps demo demo-data demo-group test dev dev-group bench lock clean mutation
@@ -46,8 +47,10 @@ demo-data: setup
 demo: demo-data
 	$(BIN)/ccpulse run --month $(DEMO_MONTH) --data $(DEMO_DATA) --out $(DEMO_OUT) --policy examples/policy.yaml
 
+# The month before first (not sent), so that the group report compares each center with its last month.
 demo-group: setup
 	$(BIN)/ccpulse generate --centers 3 --agents 60 --month $(DEMO_MONTH) --months-back 2 --out $(DEMO_GROUP)
+	$(BIN)/ccpulse run --month $(DEMO_GROUP_PREVIOUS) --centers $(DEMO_GROUP)/centers.yaml --no-send
 	$(BIN)/ccpulse run --month $(DEMO_MONTH) --centers $(DEMO_GROUP)/centers.yaml
 
 # Each test file runs whole on one worker (loadfile): with loadgroup a worker could take a file's tests in two
