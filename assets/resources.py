@@ -27,15 +27,15 @@ class CcpulseSettings(ConfigurableResource):
     source: str = "files"
     sql_uri: str = ""  # CCPULSE_SQL_URI: read at run time, never stored in run config
     sql_queries_file: str = ""
-    centers_file: str = ""  # CCPULSE_CENTERS: a group of centers (SPEC §15); each run takes its center's folders
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        """A group's run serves one center-month: its data, out folder and policy are that center's (centers.yaml),
-        whatever launched it (a sensor, the UI, a backfill, `ccpulse run`); the group's own runs write the group's
-        out folder. The fields are set here, once, before any step reads them."""
+        """A group's run serves one center-month: its data, out folder and policy are that center's (centers.yaml, as
+        the code location loaded it from CCPULSE_CENTERS), whatever launched it (a sensor, the UI, a backfill,
+        `ccpulse run`) and whatever run config says: a launch cannot point a center's run, or the group's, at another
+        center's folders. The group's own runs write the group's out folder. Set once, before any step reads them."""
         from assets.partitions import GROUP, run_center
 
-        if not self.centers_file or GROUP is None or context.dagster_run is None:
+        if GROUP is None or context.dagster_run is None:
             return
         center_id = run_center(context.dagster_run.tags)
         if center_id is None:

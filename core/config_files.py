@@ -7,8 +7,27 @@ from pathlib import Path
 import yaml
 
 
+# A configuration file is a few kilobytes with an alias or two (`<<: *defaults`); anything far beyond is not one, and
+# aliases nested in aliases (a "billion laughs") would have the checks walk 10⁸ values from a 1 KB file.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_ALIASES = 20  # the most values 20 aliases can expand to is a few thousand
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML keeps the last of two equal keys silently; a key written twice is refused instead."""
+    """PyYAML keeps the last of two equal keys silently; a key written twice is refused instead. At most MAX_ALIASES
+    aliases."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name)",
+                                                  self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -30,9 +49,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def read_yaml_mapping(path: Path, what: str, error: type[Exception]) -> dict:
     """The file's top-level mapping (empty for an empty file); `error` for anything else."""
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise error(f"{path}: {path.stat().st_size:,} bytes; a {what} file is at most {MAX_CONFIG_BYTES:,}")
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except FileNotFoundError as exc:
         raise error(f"{what} file not found: {path}") from exc
+    except RecursionError as exc:  # [[[[…]]]] fifty thousand deep
+        raise error(f"{path}: not a {what} file: nested too deeply") from exc
     except (IsADirectoryError, UnicodeDecodeError) as exc:
         raise error(f"{path}: not a UTF-8 text file of {what} keys ({exc.__class__.__name__})") from exc
     except yaml.YAMLError as exc:

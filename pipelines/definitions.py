@@ -90,7 +90,6 @@ defs = Definitions(
             source=EnvVar("CCPULSE_SOURCE"),
             sql_uri=EnvVar("CCPULSE_SQL_URI"),
             sql_queries_file=EnvVar("CCPULSE_SQL_QUERIES"),
-            centers_file=EnvVar("CCPULSE_CENTERS"),
         ),
         "mail": MailSettings(
             transport=EnvVar("CCPULSE_MAIL_TRANSPORT"),

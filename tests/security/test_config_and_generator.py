@@ -270,3 +270,34 @@ def test_generate_with_no_agents_says_so_in_one_line(tmp_path, capsys):
     assert main(["generate", "--agents", "0", "--out", str(tmp_path / "data")]) == 2
     assert capsys.readouterr().err == "ccpulse: agents must be at least 1, got 0\n"
     assert not (tmp_path / "data").exists()
+
+
+def _alias_bomb() -> str:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    return "\n".join(lines) + "\nholidays: *a8\n"
+
+
+@pytest.mark.parametrize("text, said", [
+    (_alias_bomb(), "more than 20 aliases"),  # 10⁸ values from 1 KB: refused as it is read, not walked
+    ("csat_target: " + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
+    ("# padding\n" * 200_000 + "csat_target: 0.9\n", "a policy file is at most 1,000,000"),
+])
+def test_a_policy_file_that_would_take_the_machine_is_refused_naming_it(tmp_path, text, said):
+    from core.errors import PolicyError
+    from core.policy import load_policy
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as refused:
+        load_policy(path)
+    assert str(path) in str(refused.value) and said in str(refused.value)
+
+
+def test_a_few_aliases_as_people_write_them_still_work(tmp_path):
+    from core.policy import load_policy
+
+    path = tmp_path / "policy.yaml"
+    path.write_text("center_report_recipients: &people [director@example.com]\nops_alert_recipients: *people\n",
+                    encoding="utf-8")
+    assert load_policy(path).ops_alert_recipients == ["director@example.com"]
