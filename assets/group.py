@@ -9,7 +9,9 @@ Only a code location serving a group (CCPULSE_CENTERS) has these assets.
 """
 
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -29,11 +31,14 @@ from dagster import (
     asset,
 )
 
+from filelock import FileLock, Timeout
+
 from assets.common import OWNERS, monthly_check
 from assets.partitions import GROUP, MONTH, center_month_key, monthly_partitions, partition_month
 from assets.resources import CcpulseSettings, MailSettings
-from core.centers import Center, Group
 from assets.delivery import LOG_ROW_SCHEMA, delivery_summary, report_of
+from assets.storage import RUN_LOCK
+from core.centers import Center, Group
 from core.manifest import GROUP as GROUP_KIND, read_manifest
 from core.months import Month
 from delivery.compose import compose
@@ -82,12 +87,38 @@ def why_unavailable(instance, center: Center, month: Month) -> Unavailable:
 
 def center_months(instance, group: Group, month: Month) -> list[CenterMonth]:
     """Every center of the group for month M, in the file's order, each available or with its reason."""
+    from metrics.group import UnreadableOutput, month_finished  # (to join the module's imports from metrics.group)
+
     months = []
     for center in group.centers:
-        folder = center.out / str(month)
-        finished = (folder / "management_health.csv").is_file() and bool(read_manifest(folder))
+        try:  # read as the roll-up reads every file of a center: never through a link, a broken manifest refused
+            finished = month_finished(center.out / str(month))
+        except UnreadableOutput as error:
+            months.append(CenterMonth(center, None, Unavailable("unreadable", str(month), file=error.file)))
+            continue
         months.append(center_month(center, month, None if finished else why_unavailable(instance, center, month)))
     return months
+
+
+@contextlib.contextmanager
+def centers_held(group: Group, month: Month) -> Iterator[set[str]]:
+    """Each center's month folder held with its run lock (assets/storage.py), taken without waiting, while the
+    roll-up reads it: a center whose run is writing its month is reported unfinished, never read half-written.
+    Yields the ids of the centers busy."""
+    busy: set[str] = set()
+    with contextlib.ExitStack() as held:
+        for center in group.centers:
+            folder = center.out / str(month)
+            if folder.is_symlink() or not folder.is_dir():
+                continue  # nothing to hold; the roll-up's reading says why
+            lock = FileLock(str(folder / RUN_LOCK))
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                busy.add(center.id)
+                continue
+            held.callback(lock.release)
+        yield busy
 
 
 def _group() -> Group:
@@ -113,11 +144,13 @@ def _group() -> Group:
 def group_month(context: AssetExecutionContext, settings: CcpulseSettings):
     group = _group()
     month = partition_month(context.partition_key)
-    centers = center_months(context.instance, group, month)
     folder = settings.month_dir(month)  # the group's out folder: this run serves no center
-    health = group_health(centers, month)
-    write_group_health(health, folder)
-    report = write_group_report(group, month, health, centers, folder)
+    with centers_held(group, month) as busy:
+        centers = [CenterMonth(c.center, None, Unavailable("unfinished", str(month), run_status="writing its month"))
+                   if c.center.id in busy else c for c in center_months(context.instance, group, month)]
+        health = group_health(centers, month)
+        write_group_health(health, folder)
+        report = write_group_report(group, month, health, centers, folder)
     # A center with a folder can still be unavailable (a file of it that cannot be read): the roll-up says which.
     unavailable = health.filter(~pl.col("available")).select("center_id", "reason").rows()
     statuses = health.filter(pl.col("available"))["status"].value_counts().sort("status").iter_rows()

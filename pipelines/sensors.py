@@ -251,23 +251,36 @@ def deadline_passed(month: Month, center_id: str | None, now: dt.datetime) -> bo
     return now >= deadline
 
 
-def group_month_due(instance, month: Month, now: dt.datetime) -> tuple[bool, str]:
-    """Whether the group's month M is ready to be rolled up, and why (not): every center's month M ended (succeeded
-    or failed), or every center's deadline passed with none still running (a center without data is then reported
-    as not available, with the reason)."""
-    waiting, running = [], []
+UNFINISHED = (DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+              DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING)
+
+
+def group_month_due(instance, month: Month, now: dt.datetime) -> tuple[str | None, str]:
+    """Whether the group's month M is to be rolled up (again), and why (not). Due once every center's month M ended
+    (succeeded or failed), or every center's deadline passed with none still running (a center without data is then
+    reported not available, with the reason); due again when a center's run of M ended after the group's last
+    roll-up started (ops fixed a center and re-ran it; a roll-up launched early). The run key says which state of
+    the centers it rolls up, so that state is rolled up once."""
+    waiting, running, ended = [], [], []
     for center_id in GROUP.ids:
-        runs = runs_of(instance, month, center_id)
-        if any(run.status in (DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-                              DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING) for run in runs):
+        records = instance.get_run_records(
+            RunsFilter(tags={"dagster/partition": str(center_month_key(month, center_id))}))
+        if any(record.dagster_run.status in UNFINISHED for record in records):
             running.append(center_id)
-        elif not runs and not deadline_passed(month, center_id, now):
+        elif not records and not deadline_passed(month, center_id, now):
             waiting.append(center_id)
+        ended += [record.end_time for record in records if record.end_time]
     if running:
-        return False, f"{month}: still running for {', '.join(running)}"
+        return None, f"{month}: still running for {', '.join(running)}"
     if waiting:
-        return False, f"{month}: no run yet for {', '.join(waiting)}, whose deadline has not passed"
-    return True, f"{month}: every center's month has ended"
+        return None, f"{month}: no run yet for {', '.join(waiting)}, whose deadline has not passed"
+    rolled_up = instance.get_run_records(RunsFilter(tags={"dagster/partition": str(month)}), limit=1)
+    if rolled_up and rolled_up[0].dagster_run.status in UNFINISHED:
+        return None, f"the group's {month} is being rolled up (run {rolled_up[0].dagster_run.run_id})"
+    last_end = max(ended, default=0.0)
+    if rolled_up and (rolled_up[0].start_time or rolled_up[0].create_timestamp.timestamp()) >= last_end:
+        return None, f"the group's {month} is rolled up from every center's latest run"
+    return f"group-{month}-{last_end:.0f}", f"{month}: every center's month has ended"
 
 
 @sensor(
@@ -276,16 +289,15 @@ def group_month_due(instance, month: Month, now: dt.datetime) -> tuple[bool, str
     minimum_interval_seconds=SENSOR_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Starts the group's month (group_health.csv, group_report.pdf, its email) once every center's month "
-    "has ended, succeeded or failed, or every center's deadline has passed; once per month.",
+    "has ended, succeeded or failed, or every center's deadline has passed; again when a center's month is re-run "
+    "after it (the changed group report goes out as a correction).",
 )
 def group_roll_up(context: SensorEvaluationContext):
     now = dt.datetime.now(dt.timezone.utc)
     month = min(last_ended_month(now, center_id) for center_id in GROUP.ids)
     if str(month) not in monthly_partitions.get_partition_keys():
         return SkipReason(f"{month} is not a partition (partitions start at {FIRST_MONTH})")
-    if runs_of(context.instance, month):
-        return SkipReason(f"the group's {month} already has a run")
-    due, why = group_month_due(context.instance, month, now)
-    if not due:
+    run_key, why = group_month_due(context.instance, month, now)
+    if run_key is None:
         return SkipReason(why)
-    return RunRequest(run_key=f"group-{month}", partition_key=str(month), tags=folder_tags())
+    return RunRequest(run_key=run_key, partition_key=str(month), tags=folder_tags())

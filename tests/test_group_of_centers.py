@@ -213,3 +213,25 @@ def test_a_center_of_another_month_is_unavailable_because_its_data_has_not_lande
     reason = why_unavailable(instance, g.center("gz"), later)
     assert reason.kind == "not_landed" and reason.missing_sources and reason.run_id == ""
     assert reason.text.startswith(f"data for {later} has not landed: missing ")
+
+
+def test_run_config_cannot_point_the_groups_run_at_a_centers_folder(group):
+    """A UI user's run config naming another out folder is ignored: the group's run writes the group's folder."""
+    ui, g = group["ui"], group["group"]
+    sh = _month_folder(g.center("sh").out)
+    data = ui.query("""mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+        __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""", {"params": {
+        "selector": {"repositoryLocationName": ui.location(), "repositoryName": "__repository__",
+                     "pipelineName": "ccpulse_group"},
+        "runConfigData": {"resources": {"settings": {"config": {"out_dir": str(g.center("sh").out),
+                                                                "data_dir": str(g.center("cd").data)}}}},
+        "mode": "default", "executionMetadata": {"tags": [{"key": "dagster/partition", "value": str(ENDED)}]}}})
+    assert data["launchRun"]["__typename"] == "LaunchRunSuccess", data
+    run_id = data["launchRun"]["run"]["runId"]
+    runs = _wait(ui, lambda runs: all(r["status"] in FINISHED for r in runs if r["runId"] == run_id))
+    (run,) = [r for r in runs if r["runId"] == run_id]
+    assert run["status"] == "SUCCESS"
+    assert not (sh / "group_report.pdf").exists() and not (sh / "group_health.csv").exists()
+    assert '"kind": "group"' not in (sh / "manifest.json").read_text(encoding="utf-8")
+    assert (_month_folder(g.out) / "group_report.pdf").exists()
+    assert len(list((_month_folder(g.out) / "outbox").glob("*.eml"))) == 1  # the same report: not sent again
