@@ -45,7 +45,8 @@ from delivery.compose import compose
 from delivery.log import BROKEN, FAILED, UNKNOWN, DeliveryLog, LogNotWritten
 from delivery.send import deliver, route, undelivered
 from ingest.files import FileSource
-from metrics.group import GROUP_HEALTH_FILE, CenterMonth, Unavailable, center_month, group_health, write_group_health
+from metrics.group import (GROUP_HEALTH_FILE, CenterMonth, Unavailable, UnreadableOutput, center_month, group_health,
+                           month_finished, write_group_health)
 from reports.group import write_group_report
 
 GROUP_ASSETS = "group_of_centers"
@@ -87,8 +88,6 @@ def why_unavailable(instance, center: Center, month: Month) -> Unavailable:
 
 def center_months(instance, group: Group, month: Month) -> list[CenterMonth]:
     """Every center of the group for month M, in the file's order, each available or with its reason."""
-    from metrics.group import UnreadableOutput, month_finished  # (to join the module's imports from metrics.group)
-
     months = []
     for center in group.centers:
         try:  # read as the roll-up reads every file of a center: never through a link, a broken manifest refused

@@ -46,12 +46,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def parse_yaml(text: str):
+    """YAML text as the configuration files are read: a key twice refused, at most MAX_ALIASES aliases."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
 def read_yaml_mapping(path: Path, what: str, error: type[Exception]) -> dict:
     """The file's top-level mapping (empty for an empty file); `error` for anything else."""
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise error(f"{path}: {path.stat().st_size:,} bytes; a {what} file is at most {MAX_CONFIG_BYTES:,}")
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+        raw = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
         raise error(f"{what} file not found: {path}") from exc
     except RecursionError as exc:  # [[[[…]]]] fifty thousand deep

@@ -10,17 +10,26 @@ the reason, and never stops the others; one center's files are never read for an
 
 from __future__ import annotations
 
+import io
+import json
+import math
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import yaml
+from pydantic import ValidationError
 
+from core.atomic import LinkRefused, refuse_links_under
 from core.centers import Center
-from core.errors import PolicyError
-from core.manifest import MANIFEST_FILE
+from core.config_files import MAX_CONFIG_BYTES, parse_yaml
+from core.manifest import MANIFEST_FILE, ReportEntry
 from core.months import Month
 from core.output import read_output_csv, write_output_csv
-from core.policy import RECORDED_POLICY, load_policy
+from core.policy import RECORDED_POLICY, Policy
 from metrics.awards import AWARDS
 from metrics.health import CENTER, HEALTH_COLUMNS
 
@@ -30,6 +39,9 @@ SCORECARD_FILE = "agent_scorecard.csv"
 AWARDS_FILE = "awards.csv"
 CALIBRATION_FILE = "qa_calibration.csv"
 DATA_QUALITY_FILE = "data_quality.csv"
+# Every file of a center's month the roll-up reads.
+MONTH_FILES = (HEALTH_FILE, SCORECARD_FILE, AWARDS_FILE, CALIBRATION_FILE, DATA_QUALITY_FILE, RECORDED_POLICY,
+               MANIFEST_FILE)
 # A run that wrote these finished: its figures and its reports' manifest are there.
 FINISHED_RUN_FILES = (HEALTH_FILE, MANIFEST_FILE)
 
@@ -59,6 +71,24 @@ GROUP_HEALTH_SCHEMA = {
     "rows_read": pl.Int64, "rows_used": pl.Int64, "rows_quarantined": pl.Int64,
     "sources_with_quarantine": pl.Int64,
 }
+
+
+# A center's output file is at most this big: a month's management_health.csv or scorecard of a large center is a few
+# megabytes; anything beyond is not a file its run wrote, and is not read into memory.
+MAX_OUTPUT_BYTES = 20 * 1024 * 1024
+MONTH_FOLDER = "month folder"  # an Unavailable's `file` when the month folder itself is refused (a link)
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+# Opening a FIFO for reading waits for a writer; O_NONBLOCK makes it return, and fstat then refuses it.
+_OPEN_FILE_FLAGS = _OPEN_FLAGS | os.O_NONBLOCK
+
+STATUSES = ("red", "amber", "green")
+# The ALL row's indicators that are shares (0 to 1), the QA score (0 to 100), and those never below zero; every
+# indicator but a count may be null (no responses, no evaluations, no penalty: metrics/health.py's `ratio`).
+_SHARES = {"untimely_action_share", "qa_coverage", "discretionary_deduction_share", "attrition_rate", "csat",
+           "attendance_rate"}
+_NON_NEGATIVE = {"penalty_rate_per_100", "severe_penalty_rate_per_100", "reward_penalty_ratio"}
+# one of management_health.csv's `flags`, as metrics/health.py writes it: qa_coverage<0.8, csat<0.96
+_FLAG = re.compile(r"(?P<name>[a-z0-9_]+)(?:>=|<=|<|>|=)(?P<limit>.+)")
 
 
 class UnreadableOutput(Exception):
@@ -125,9 +155,108 @@ def center_month(center: Center, month: Month, reason_if_missing: Unavailable | 
     """The center's month: available when its folder holds a finished run's outputs (FINISHED_RUN_FILES);
     else unavailable with `reason_if_missing` (what the caller knows: late data, a failed run), or not run."""
     folder = Path(center.out) / str(month)
-    if all((folder / name).is_file() and not (folder / name).is_symlink() for name in FINISHED_RUN_FILES):
+    try:
+        finished = has_finished_run_files(folder)
+    except UnreadableOutput as error:  # a link where the run wrote its month: nothing of it is read
+        return CenterMonth(center, None, Unavailable("unreadable", str(month), file=error.file))
+    if finished:
         return CenterMonth(center, folder)
     return CenterMonth(center, None, reason_if_missing or Unavailable("not_run", str(month)))
+
+
+def _open_month_folder(folder: Path) -> int | None:
+    """A descriptor of a center's month folder `<center.out>/<M>`, None when there is none. The out folder may be a
+    link (the operator's choice of where it lives); the month folder is opened without following one, so a link
+    planted in its place (to another center's month) is refused: UnreadableOutput(MONTH_FOLDER)."""
+    try:
+        out_fd = os.open(folder.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        raise UnreadableOutput(MONTH_FOLDER) from error
+    try:
+        return os.open(folder.name, _OPEN_FLAGS | os.O_DIRECTORY, dir_fd=out_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # ELOOP: a link; ENOTDIR: a file; EACCES
+        raise UnreadableOutput(MONTH_FOLDER) from error
+    finally:
+        os.close(out_fd)
+
+
+def read_month_file(folder: Path, name: str, limit: int = MAX_OUTPUT_BYTES) -> bytes | None:
+    """The bytes of one file of a center's month folder, None when it has none. Every file of a center is read
+    here: never through a symbolic link (the folder's or the file's), only a regular file, at most `limit` bytes;
+    anything else is UnreadableOutput naming the file (never anything read from it)."""
+    month_fd = _open_month_folder(Path(folder))
+    if month_fd is None:
+        return None
+    try:
+        fd = os.open(name, _OPEN_FILE_FLAGS, dir_fd=month_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # ELOOP: a link, EACCES, …
+        raise UnreadableOutput(name) from error
+    finally:
+        os.close(month_fd)
+    try:
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode) or status.st_size > limit:  # a folder, a pipe, a device; too big
+                raise UnreadableOutput(name)
+            data = file.read(limit + 1)
+    except OSError as error:
+        raise UnreadableOutput(name) from error
+    if len(data) > limit:  # it grew while being read
+        raise UnreadableOutput(name)
+    return data
+
+
+def has_finished_run_files(folder: Path) -> bool:
+    """Whether the month folder holds FINISHED_RUN_FILES, each a regular file; UnreadableOutput when the folder
+    is a link or holds one (a run refuses links in its month folder before writing: core/atomic.py)."""
+    month_fd = _open_month_folder(Path(folder))
+    if month_fd is None:
+        return False
+    try:
+        refuse_links_under(Path(folder))
+        found = []
+        for name in FINISHED_RUN_FILES:
+            try:
+                found.append(stat.S_ISREG(os.stat(name, dir_fd=month_fd, follow_symlinks=False).st_mode))
+            except FileNotFoundError:
+                found.append(False)
+    except LinkRefused as error:  # named by the file the roll-up reads, when it is one of them
+        raise UnreadableOutput(next((name for name in MONTH_FILES if _is_link(month_fd, name)), MONTH_FOLDER)) \
+            from error
+    except OSError as error:
+        raise UnreadableOutput(MONTH_FOLDER) from error
+    finally:
+        os.close(month_fd)
+    return all(found)
+
+
+def _is_link(month_fd: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=month_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def month_finished(folder: Path) -> bool:
+    """Whether a center's run of the month finished: its FINISHED_RUN_FILES are there and its manifest records a
+    report. UnreadableOutput when a file is a link or the manifest does not read as core/manifest.py writes it."""
+    if not has_finished_run_files(folder):
+        return False
+    data = read_month_file(folder, MANIFEST_FILE)
+    if data is None:
+        return False
+    try:
+        document = json.loads(data.decode("utf-8"))
+        entries = [ReportEntry(**entry) for entry in document["reports"]]
+    except (ValueError, TypeError, KeyError, AttributeError) as error:  # "", "{}", "[1]", an unknown key
+        raise UnreadableOutput(MANIFEST_FILE) from error
+    return bool(entries)
 
 
 def unavailable_reason(center_month_: CenterMonth, row: dict) -> Unavailable | None:
@@ -140,16 +269,64 @@ def unavailable_reason(center_month_: CenterMonth, row: dict) -> Unavailable | N
 
 
 def _center_row(folder: Path) -> dict | None:
-    """The whole center's (`ALL`) row of a month's management_health.csv, typed; None without one."""
-    path = folder / HEALTH_FILE
-    if not path.is_file():
+    """The whole center's (`ALL`) row of a month's management_health.csv, typed and checked (_checked_row); None
+    without one."""
+    data = read_month_file(folder, HEALTH_FILE)
+    if data is None:
         return None
     try:
-        health = read_output_csv(path, schema_overrides={"team_id": pl.String, **INDICATORS})
+        health = _csv(data, {"team_id": pl.String, **INDICATORS})
         rows = health.filter(pl.col("team_id") == CENTER).select(list(INDICATORS))
-    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
+    except (ValueError, pl.exceptions.PolarsError) as error:
         raise UnreadableOutput(HEALTH_FILE) from error
-    return rows.row(0, named=True) if rows.height else None
+    if rows.height > 1:  # two whole-center rows: which one the run meant cannot be told
+        raise UnreadableOutput(HEALTH_FILE)
+    return _checked_row(rows.row(0, named=True)) if rows.height else None
+
+
+def _csv(data: bytes, schema: dict, columns: list[str] | None = None) -> pl.DataFrame:
+    """A CSV a center's run wrote (core/output.py), from its bytes: text cells' spreadsheet escaping undone."""
+    frame = pl.read_csv(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), columns=columns, schema_overrides=schema,
+                        infer_schema_length=None)
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.starts_with("'")).then(pl.col(name).str.slice(1)).otherwise(pl.col(name)).alias(name)
+        for name in text)
+
+
+def _checked_row(row: dict) -> dict:
+    """The ALL row as metrics/health.py can write it, else UnreadableOutput: a status of red, amber or green; every
+    count a whole number, never below zero; every other indicator null (nothing to measure) or a finite number in
+    its range; every flag `<indicator><operator><limit>` about a measured indicator. The report words each as it
+    reads, and a row it cannot word would stop the group report for every center."""
+    def refuse():
+        raise UnreadableOutput(HEALTH_FILE)
+
+    if row["status"] not in STATUSES:
+        refuse()
+    for name, value in row.items():
+        if name in ("status", "flags"):
+            continue
+        if name in _COUNTS:
+            if value is None or value < 0:
+                refuse()
+        elif value is not None and (not math.isfinite(value)
+                                    or (name in _SHARES and not 0 <= value <= 1)
+                                    or (name == "qa_score" and not 0 <= value <= 100)
+                                    or (name in _NON_NEGATIVE and value < 0)):
+            refuse()
+    for flag in (row["flags"] or "").split(";") if row["flags"] else ():
+        match = _FLAG.fullmatch(flag)
+        if match is None or match["name"] not in INDICATORS or INDICATORS[match["name"]] == pl.String \
+                or row[match["name"]] is None:
+            refuse()
+        try:
+            limit = float(match["limit"])
+        except ValueError:
+            refuse()
+        if not math.isfinite(limit):
+            refuse()
+    return row
 
 
 def _sample_sizes(folder: Path) -> dict:
@@ -157,28 +334,47 @@ def _sample_sizes(folder: Path) -> dict:
     card = _read(folder, SCORECARD_FILE, SAMPLE_SIZES)
     if card is None:
         return dict.fromkeys(SAMPLE_SIZES)
-    return {name: int(card[name].sum()) for name in SAMPLE_SIZES}
+    return {name: _count(card[name], SCORECARD_FILE) for name in SAMPLE_SIZES}
+
+
+def _count(column: pl.Series, name: str) -> int:
+    """The sum of a column of counts; UnreadableOutput when one is below zero (or the sum does not fit)."""
+    if column.min() is not None and column.min() < 0:
+        raise UnreadableOutput(name)
+    total = sum(int(value) for value in column.drop_nulls())  # Python's int: a sum never wraps round
+    if total >= 2 ** 63:
+        raise UnreadableOutput(name)
+    return total
 
 
 def _read(folder: Path, name: str, schema: dict) -> pl.DataFrame | None:
-    path = folder / name
-    if not path.is_file():
+    """Only `schema`'s columns of one of the month's CSVs (a file may also hold names); None without the file."""
+    data = read_month_file(folder, name)
+    if data is None:
         return None
     try:
-        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-        return pl.read_csv(data, columns=list(schema), schema_overrides=schema)
-    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
+        return _csv(data, schema, columns=list(schema))
+    except (ValueError, pl.exceptions.PolarsError) as error:
         raise UnreadableOutput(name) from error
+
+
+def recorded_policy(folder: Path | None) -> Policy | None:
+    """The policy the center's month was run with (its policy.yaml); None without one or when it does not read as
+    a policy (its targets are then unknown). Read as every file of the month is: UnreadableOutput for a link."""
+    data = read_month_file(folder, RECORDED_POLICY, MAX_CONFIG_BYTES) if folder is not None else None
+    if data is None:
+        return None
+    try:
+        raw = parse_yaml(data.decode("utf-8")) or {}
+        return Policy.model_validate(raw) if isinstance(raw, dict) else None
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError, ValidationError, ValueError):
+        return None
 
 
 def _targets(folder: Path) -> dict:
     """The center's own targets, as its month was run (SPEC §11 "bound to its month")."""
-    path = folder / RECORDED_POLICY
-    if not path.is_file():
-        return {"csat_target": None, "qa_target": None}
-    try:
-        policy = load_policy(path)
-    except (PolicyError, OSError):
+    policy = recorded_policy(folder)
+    if policy is None:
         return {"csat_target": None, "qa_target": None}
     return {"csat_target": float(policy.csat_target), "qa_target": float(policy.qa_target)}
 
@@ -188,7 +384,9 @@ def _last_month(center: Center, month: Month) -> dict:
     try:
         row = _center_row(folder)
         figures = {**row, **_sample_sizes(folder)} if row is not None else None
-    except UnreadableOutput:  # last month's files are for comparing only: without them, nothing is compared
+    # last month's files are for comparing only: without them (broken, a link), nothing is compared
+    except (UnreadableOutput, ArithmeticError, LookupError, TypeError, ValueError, OSError,
+            pl.exceptions.PolarsError):
         figures = None
     if figures is None:
         return {f"{name}{LAST_MONTH_SUFFIX}": None for name in LAST_MONTH}
@@ -209,7 +407,8 @@ def _calibration(folder: Path) -> dict:
     calibration = _read(folder, CALIBRATION_FILE, {"evaluator_id": pl.String, "flagged": pl.Boolean})
     if calibration is None:
         return {"evaluators": None, "flagged_evaluators": None}
-    return {"evaluators": calibration.height, "flagged_evaluators": int(calibration["flagged"].fill_null(False).sum())}
+    return {"evaluators": calibration.height,
+            "flagged_evaluators": int(calibration["flagged"].fill_null(False).sum())}
 
 
 def _data_quality(folder: Path) -> dict:
@@ -217,8 +416,9 @@ def _data_quality(folder: Path) -> dict:
                                                 "rows_quarantined": pl.Int64})
     if quality is None:
         return {"rows_read": None, "rows_used": None, "rows_quarantined": None, "sources_with_quarantine": None}
-    return {"rows_read": int(quality["rows_read"].sum()), "rows_used": int(quality["rows_used"].sum()),
-            "rows_quarantined": int(quality["rows_quarantined"].sum()),
+    return {"rows_read": _count(quality["rows_read"], DATA_QUALITY_FILE),
+            "rows_used": _count(quality["rows_used"], DATA_QUALITY_FILE),
+            "rows_quarantined": _count(quality["rows_quarantined"], DATA_QUALITY_FILE),
             "sources_with_quarantine": quality.filter(pl.col("rows_quarantined") > 0).height}
 
 
@@ -234,6 +434,10 @@ def _row(center_month_: CenterMonth, month: Month) -> dict:
                      **_awards(folder), **_calibration(folder), **_data_quality(folder)}
     except UnreadableOutput as error:  # one center's broken file never stops the roll-up of the others
         row.update(available=False, reason=Unavailable("unreadable", str(month), file=error.file).text)
+        return row
+    except (ArithmeticError, LookupError, TypeError, ValueError, OSError, pl.exceptions.PolarsError):
+        # a file of the month that reads in a way not foreseen above: this center only is not available
+        row.update(available=False, reason=Unavailable("unreadable", str(month), file=MONTH_FOLDER).text)
         return row
     if figures is None:  # no finished run, or one whose management_health.csv holds no whole-center row
         reason = center_month_.unavailable or Unavailable("unreadable", str(month), file=HEALTH_FILE)

@@ -20,12 +20,11 @@ from pathlib import Path
 import polars as pl
 
 from core.centers import Group
-from core.errors import PolicyError
 from core.manifest import GROUP, ReportEntry, read_manifest, record_reports
 from core.months import Month
-from core.policy import RECORDED_POLICY, Policy, load_policy
+from core.policy import Policy
 from metrics.awards import AWARDS
-from metrics.group import CenterMonth, Unavailable, unavailable_reason
+from metrics.group import MONTH_FOLDER, CenterMonth, Unavailable, UnreadableOutput, recorded_policy, unavailable_reason
 from reports.changes import Change, arrow, change_between, change_text, subtracts
 from reports.context import _health_row, by_status
 from reports.i18n import MISSING, RATE_FIELDS, Translator, percent, unbroken_names, with_n
@@ -54,13 +53,11 @@ FLAG = re.compile(r"(?P<name>[a-z0-9_]+)(?:>=|<=|<|>|=)(?P<limit>.+)")
 
 
 def _policy(center_month: CenterMonth) -> Policy:
-    """The policy the center's month was run with (its wording of a status needs timely_days, min_qa_evals)."""
-    path = center_month.folder / RECORDED_POLICY if center_month.folder is not None else None
-    if path is None or not path.is_file():
-        return Policy()
+    """The policy the center's month was run with (its wording of a status needs timely_days, min_qa_evals), read as
+    the roll-up reads every file of a center (never through a link); the defaults without one."""
     try:
-        return load_policy(path)
-    except PolicyError:
+        return recorded_policy(center_month.folder) or Policy()
+    except UnreadableOutput:  # group_health found it too: the center is not available
         return Policy()
 
 
@@ -463,12 +460,38 @@ def _health_rule(t: Translator, policies: list[Policy]) -> str:
         if len(limits) == 1 else t("health_rule")
 
 
+def _words(t: Translator, month: Month, row: dict, policy: Policy) -> bool:
+    """Whether the report can word this center's row: every part of the report that is the center's own, tried on
+    it alone. group_health checks what it reads (metrics/group.py); this is the last line of defence, so that a row
+    no check foresaw leaves that center out, not the group director without a report."""
+    try:
+        group_brief(t, month, [row], {row["center_id"]: policy}, {})
+        _side_by_side_row(t, row, policy, None)
+        _health_rows(t, [row])
+        _counts_row(t, row)
+        _counts_total(t, [row])
+    except Exception:  # noqa: BLE001 -- whatever it is, it is this center's, and the others still get their report
+        return False
+    return True
+
+
+def worded_rows(t: Translator, month: Month, health: pl.DataFrame, policies: dict[str, Policy]) -> list[dict]:
+    """group_health's rows, a center available whose row the report cannot word made not available (unreadable)."""
+    rows = health.to_dicts()
+    for index, row in enumerate(rows):
+        if row["available"] and not _words(t, month, row, policies.get(row["center_id"], Policy())):
+            reason = Unavailable("unreadable", row["month"], file=MONTH_FOLDER)
+            rows[index] = {**dict.fromkeys(row), "month": row["month"], "center_id": row["center_id"],
+                           "center_name": row["center_name"], "available": False, "reason": reason.text}
+    return rows
+
+
 def group_report_context(group: Group, month: Month, health: pl.DataFrame, centers: list[CenterMonth]) -> dict:
     """What the group report prints, in the group's language; `health` is group_health's frame."""
     t = Translator(group.language)
-    rows = health.to_dicts()
     by_id = {center.center.id: center for center in centers}
     policies = {center.center.id: _policy(center) for center in centers}
+    rows = worded_rows(t, month, health, policies)
     reasons = {}
     for row in rows:
         policies.setdefault(row["center_id"], Policy())
@@ -501,6 +524,7 @@ def group_report_context(group: Group, month: Month, health: pl.DataFrame, cente
         "award_names": [t(f"award_{award}") for award in AWARDS],
         "counts": [_counts_row(t, row) for row in rows],
         "counts_total": _counts_total(t, rows),
+        "health_rows": rows,  # group_health's rows as the report took them (worded_rows): the manifest counts these
     }
 
 
@@ -529,7 +553,7 @@ def write_group_report(group: Group, month: Month, health: pl.DataFrame, centers
     context = group_report_context(group, month, health, centers)
     laid_out = (renderer or Renderer()).lay_out(GROUP_TEMPLATE, context, _earlier(out_folder), GROUP_TIMEZONE)
     rendered = write_checked(target, laid_out)
-    statuses = [row["status"] for row in health.iter_rows(named=True) if row["available"]]
+    statuses = [row["status"] for row in context["health_rows"] if row["available"]]
     worst = max(statuses, key=lambda status: STATUS_ORDER.get(status, 0), default="")
     entry = ReportEntry(report=GROUP_REPORT_FILE, kind=GROUP, team_id=None, title=context["title"], address=None,
                         sha256=rendered.sha256, pages=rendered.pages, fingerprint=rendered.fingerprint,
