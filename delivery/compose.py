@@ -146,6 +146,8 @@ def compose(letter: Letter, language: str, sender: str, attachments: Mapping[str
     context = {
         "t": t, "lang": language, "month": letter.month, "kind": letter.kind, "subject": header_safe(subject),
         "greeting": _greeting(t, own), "reports": [shown(report) for report in own],
+        # The group director's message: the group report, about centers, whose directors answer for their figures.
+        "group": any(report.counted == "centers" for report in own),
         "forwarded": [shown(report) for report in forwarded],
         # The footer explains the † only when a sentence of the body carries one.
         "small_sample": any(SMALL_SAMPLE_MARK in line for report in own for line in report.summary),

@@ -207,3 +207,18 @@ def test_a_long_subject_keeps_every_space_through_the_outbox_and_smtp(month_dir)
     for data in (message_bytes(message), smtp.getvalue()):
         assert message_from_bytes(data, policy=policy.default)["Subject"] == \
             "ccpulse 2026-10: 班组报告：Dalian Software Park2组 — your team is amber"
+
+
+@pytest.mark.parametrize("language, intro, subject, footer", [
+    ("en", "Attached is the group report for 2026-10. In brief:", "ccpulse 2026-10: Group report — 2 centers red",
+     "Questions about a center's figures go to that center's director."),
+    ("zh-CN", "附件为 2026-10 的集团报告。本月摘要：", "2 个中心红色预警", "请联系该中心负责人。"),
+])
+def test_the_group_directors_message_is_about_centers(month_dir, language, intro, subject, footer):
+    report = _pdf(month_dir, "group_report.pdf", "group", title="Group report", summary=("2 centers are red.",),
+                  teams_by_status=(("amber", 1), ("red", 2)), counted="centers")
+    message = compose(Letter("2026-10", "group.director@example.com", [report]), language,
+                      "ccpulse <c@example.com>", {report.name: report.path.read_bytes()})
+    text = message.get_body(("plain",)).get_content()
+    assert subject in message["Subject"] and intro in text and footer in text
+    assert "team" not in message["Subject"] and "班组" not in message["Subject"]
