@@ -12,7 +12,6 @@ Only a code location serving a group (CCPULSE_CENTERS) has these assets.
 import contextlib
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import polars as pl
 from dagster import (

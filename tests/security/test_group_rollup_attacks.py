@@ -19,7 +19,6 @@ import pytest
 from assets.group import center_months
 from core.centers import Group
 from core.manifest import GROUP, ReportEntry, read_manifest
-from core.months import Month
 from metrics.group import (MAX_OUTPUT_BYTES, UnreadableOutput, Unavailable, center_month, group_health,
                            read_month_file)
 from reports.group import GROUP_REPORT_FILE, group_report_context, write_group_report
