@@ -49,7 +49,13 @@ def write_output_csv(frame: pl.DataFrame, path: Path) -> Path:
 
 def read_output_csv(path: Path, schema_overrides: dict | None = None) -> pl.DataFrame:
     """A CSV this module wrote, as the frame it was given (text cells' spreadsheet escaping undone)."""
-    frame = pl.read_csv(Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf"), schema_overrides=schema_overrides,
+    return output_csv_from_bytes(Path(path).read_bytes(), schema_overrides)
+
+
+def output_csv_from_bytes(data: bytes, schema_overrides: dict | None = None,
+                          columns: list[str] | None = None) -> pl.DataFrame:
+    """read_output_csv of bytes already read (and checked) by the caller; only `columns` when given."""
+    frame = pl.read_csv(data.removeprefix(b"\xef\xbb\xbf"), columns=columns, schema_overrides=schema_overrides,
                         infer_schema_length=None)
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     return frame.with_columns(
