@@ -44,8 +44,7 @@ from delivery.compose import compose
 from delivery.log import BROKEN, FAILED, UNKNOWN, DeliveryLog, LogNotWritten
 from delivery.send import deliver, route, undelivered
 from ingest.files import FileSource
-from metrics.group import (GROUP_HEALTH_FILE, CenterMonth, Unavailable, UnreadableOutput, center_month, group_health,
-                           month_finished, write_group_health)
+from metrics.group import GROUP_HEALTH_FILE, CenterMonth, Unavailable, center_month, group_health, write_group_health
 from reports.group import write_group_report
 
 GROUP_ASSETS = "group_of_centers"
@@ -89,12 +88,11 @@ def center_months(instance, group: Group, month: Month) -> list[CenterMonth]:
     """Every center of the group for month M, in the file's order, each available or with its reason."""
     months = []
     for center in group.centers:
-        try:  # read as the roll-up reads every file of a center: never through a link, a broken manifest refused
-            finished = month_finished(center.out / str(month))
-        except UnreadableOutput as error:
-            months.append(CenterMonth(center, None, Unavailable("unreadable", str(month), file=error.file)))
-            continue
-        months.append(center_month(center, month, None if finished else why_unavailable(instance, center, month)))
+        # Read as the roll-up reads every file of a center: never through a link, a corrupt manifest refused.
+        known = center_month(center, month)
+        if known.unavailable is not None and known.unavailable.kind == "not_run":  # the instance may know why
+            known = CenterMonth(center, None, why_unavailable(instance, center, month))
+        months.append(known)
     return months
 
 

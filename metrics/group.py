@@ -10,7 +10,6 @@ the reason, and never stops the others; one center's files are never read for an
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -28,7 +27,7 @@ from core.centers import Center
 from core.config_files import MAX_CONFIG_BYTES, parse_yaml
 from core.manifest import MANIFEST_FILE, ReportEntry
 from core.months import Month
-from core.output import read_output_csv, write_output_csv
+from core.output import output_csv_from_bytes, read_output_csv, write_output_csv
 from core.policy import RECORDED_POLICY, Policy
 from metrics.awards import AWARDS
 from metrics.health import CENTER, HEALTH_COLUMNS
@@ -152,12 +151,13 @@ class CenterMonth:
 
 
 def center_month(center: Center, month: Month, reason_if_missing: Unavailable | None = None) -> CenterMonth:
-    """The center's month: available when its folder holds a finished run's outputs (FINISHED_RUN_FILES);
-    else unavailable with `reason_if_missing` (what the caller knows: late data, a failed run), or not run."""
+    """The center's month: available when its run finished (month_finished: FINISHED_RUN_FILES, a manifest that
+    records a report); unreadable when a link or a corrupt manifest is there; else unavailable with
+    `reason_if_missing` (what the caller knows: late data, a failed run), or not run."""
     folder = Path(center.out) / str(month)
     try:
-        finished = has_finished_run_files(folder)
-    except UnreadableOutput as error:  # a link where the run wrote its month: nothing of it is read
+        finished = month_finished(folder)
+    except UnreadableOutput as error:  # a link where the run wrote its month, a corrupt manifest: nothing is read
         return CenterMonth(center, None, Unavailable("unreadable", str(month), file=error.file))
     if finished:
         return CenterMonth(center, folder)
@@ -285,13 +285,8 @@ def _center_row(folder: Path) -> dict | None:
 
 
 def _csv(data: bytes, schema: dict, columns: list[str] | None = None) -> pl.DataFrame:
-    """A CSV a center's run wrote (core/output.py), from its bytes: text cells' spreadsheet escaping undone."""
-    frame = pl.read_csv(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), columns=columns, schema_overrides=schema,
-                        infer_schema_length=None)
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    return frame.with_columns(
-        pl.when(pl.col(name).str.starts_with("'")).then(pl.col(name).str.slice(1)).otherwise(pl.col(name)).alias(name)
-        for name in text)
+    """A CSV a center's run wrote (core/output.py), from its bytes."""
+    return output_csv_from_bytes(data, schema, columns)
 
 
 def _checked_row(row: dict) -> dict:

@@ -70,7 +70,11 @@ def center_folder(out: Path, month: Month, *, all_row: str, team_row: str, agent
     write_csv(folder / "qa_calibration.csv", CALIBRATION_HEADER, [f"{month},{row}" for row in evaluators])
     write_csv(folder / "data_quality.csv", QUALITY_HEADER, quality)
     (folder / "policy.yaml").write_text(policy, encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps({"month": str(month), "reports": []}), encoding="utf-8")
+    # as a finished run records its reports (core/manifest.py)
+    center_report = {"report": "center_report.pdf", "kind": "center", "team_id": None, "title": "Center report",
+                     "address": None, "sha256": "0" * 64, "pages": 1, "fingerprint": "f", "generated_at": "2026-11-01"}
+    (folder / "manifest.json").write_text(json.dumps({"month": str(month), "reports": [center_report]}),
+                                          encoding="utf-8")
     return folder
 
 
