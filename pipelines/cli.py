@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -202,16 +203,24 @@ def run_month(month: Month, data: str | None, out: str, policy: str | None = Non
     if source == "files" and data:
         check_month_folder(Path(data), month)  # before the seconds that importing the pipeline takes
     _configure(data, out, policy, column_mapping, source, sql_queries)
+    with _ready_to_run():
+        from pipelines.jobs import MONTHLY_JOB
+
+        return _execute(MONTHLY_JOB, month, skip=() if send else ("delivery",))
+
+
+@contextlib.contextmanager
+def _ready_to_run():
+    """The render cluster, started on the second core while this one reads and validates (one cluster for every
+    center of a group's month), and Great Expectations imported in the background; the cluster stopped after."""
     from reports.render import start_workers, stop_workers
 
-    start_workers(modules=("reports.context",))  # they start on the second core while this one reads and validates
+    start_workers(modules=("reports.context",))
     try:
         from schemas.expectations import start_importing_great_expectations
 
         start_importing_great_expectations()
-        from pipelines.jobs import MONTHLY_JOB
-
-        return _execute(MONTHLY_JOB, month, skip=() if send else ("delivery",))
+        yield
     finally:
         stop_workers()
 
@@ -245,14 +254,8 @@ def run_group(month: Month, centers_file: str, only: str | None = None,
     Returns each center's (ok, failures, delivery summary) and the group's."""
     group = configure_group(centers_file)
     centers = [group.center(only)] if only else list(group.centers)
-    from reports.render import start_workers, stop_workers
-
-    start_workers(modules=("reports.context",))  # one render cluster for every center of the month
     outcomes = {}
-    try:
-        from schemas.expectations import start_importing_great_expectations
-
-        start_importing_great_expectations()
+    with _ready_to_run():
         from pipelines.jobs import GROUP_JOB, MONTHLY_JOB
 
         for center in centers:
@@ -263,8 +266,6 @@ def run_group(month: Month, centers_file: str, only: str | None = None,
                 continue
             outcomes[center.id] = _execute(MONTHLY_JOB, month, skip=() if send else ("delivery",), center_id=center.id)
         rolled_up = _execute(GROUP_JOB, month, skip=() if send else ("group_delivery",))
-    finally:
-        stop_workers()
     return outcomes, rolled_up
 
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dagster import (
-    DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
@@ -44,6 +43,7 @@ from dagster import (
 
 from assets.common import folder_tags
 from assets.delivery import month_policy_file
+from assets.group import UNFINISHED
 from assets.partitions import (FIRST_MONTH, GROUP, center_month_key, monthly_partitions, policy_at_load, run_center,
                                run_month)
 from assets.resources import CcpulseSettings, MailSettings
@@ -249,10 +249,6 @@ def deadline_passed(month: Month, center_id: str | None, now: dt.datetime) -> bo
     deadline = dt.datetime(following.year, following.month, policy.schedule_day, 6,
                            tzinfo=zoneinfo.ZoneInfo(policy.timezone))
     return now >= deadline
-
-
-UNFINISHED = (DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-              DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING)
 
 
 def group_month_due(instance, month: Month, now: dt.datetime) -> tuple[str | None, str]:
